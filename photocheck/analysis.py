@@ -1,0 +1,295 @@
+"""Analyse a photo once: models run once, and every rule reads the resulting :class:`Analysis`.
+
+Flow: load → YuNet faces (count, alignment points) → Face Landmarker on a crop around the main
+face → frame (whole image for uploads, planned crop for camera originals) → person mask on the
+frame region → a 480×640 view (pixels, landmarks, mask) that every content rule reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import cv2
+import numpy as np
+
+from . import landmarks as L
+from .framing import Rect, crop, plan_frame
+from .inference import Models, get_models
+from .io import LoadedImage, Source, load
+from .spec import Spec, load_spec
+
+DETECT_LONG_SIDE = 800  # YuNet input: enough for faces down to ~40 px in a camera frame
+LANDMARK_SIDE = 512  # the landmarker works at 256 px internally; more only costs time
+SEGMENT_LONG_SIDE = 512  # the selfie model works at 256 px internally
+MIN_FACE_SCORE = 0.6
+OTHER_FACE_MIN_WIDTH = 0.2  # faces narrower than 20 % of the main face are not counted
+
+
+@dataclass(frozen=True)
+class Face:
+    """The main face, in frame pixels (480×640)."""
+
+    points: np.ndarray  # 478×3: x, y in frame px; z relative depth
+    blendshapes: dict[str, float]
+    matrix: np.ndarray  # 4×4 facial transformation matrix from the landmarker
+
+
+def _resize_long(rgb: np.ndarray, long_side: int) -> tuple[np.ndarray, float]:
+    h, w = rgb.shape[:2]
+    k = min(1.0, long_side / max(h, w))
+    if k >= 1.0:
+        return rgb, 1.0
+    return cv2.resize(rgb, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA), k
+
+
+def head_top_from_mask(mask: np.ndarray, cx: float, half_band: float, eye_y: float, thr: float = 0.5) -> float:
+    """Top of the head (hair included): the 10th-percentile first person row over the face columns.
+
+    Returns 0 when the person reaches the top edge, NaN when no person is found above the eyes.
+    """
+    h, w = mask.shape
+    x0, x1 = max(0, int(cx - half_band)), min(w, int(cx + half_band) + 1)
+    y1 = int(np.clip(eye_y, 1, h))
+    band = mask[:y1, x0:x1] >= thr
+    if band.size == 0:
+        return float("nan")
+    has = band.any(axis=0)
+    if not has.any():
+        return float("nan")
+    first = band.argmax(axis=0)[has]
+    return float(np.percentile(first, 10))
+
+
+def _detect(models: Models, rgb: np.ndarray) -> np.ndarray:
+    small, k = _resize_long(rgb, DETECT_LONG_SIDE)
+    det = models.detect_faces(small)
+    det = det[det[:, 14] >= MIN_FACE_SCORE]
+    det[:, :14] /= k
+    # main face first: the largest
+    return det[np.argsort(-(det[:, 2] * det[:, 3]))] if len(det) else det
+
+
+def _landmark(models: Models, rgb: np.ndarray, box: np.ndarray):
+    """Landmarks of the face in ``box`` (x, y, w, h), run on a square crop around it."""
+    h, w = rgb.shape[:2]
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    side = 2.4 * max(box[2], box[3])
+    x0, y0 = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    x1, y1 = int(min(w, cx + side / 2)), int(min(h, cy + side / 2))
+    patch, k = _resize_long(rgb[y0:y1, x0:x1], LANDMARK_SIDE)
+    found = models.landmarks(patch)
+    if not found:
+        return None
+    # the face nearest the crop centre is the one YuNet found
+    pc = np.array([(cx - x0) * k, (cy - y0) * k])
+    best = min(found, key=lambda f: float(np.linalg.norm(f.points[:, :2].mean(axis=0) - pc)))
+    pts = best.points.copy()
+    pts[:, :2] = pts[:, :2] / k + (x0, y0)
+    pts[:, 2] /= k
+    return pts, best.blendshapes, best.matrix
+
+
+def _segment(models: Models, rgb: np.ndarray, region: Rect) -> tuple[np.ndarray, Rect]:
+    """Person mask over ``region`` (clamped to the image), at the region's pixel size."""
+    h, w = rgb.shape[:2]
+    x0, y0 = int(max(0, region.x)), int(max(0, region.y))
+    x1, y1 = int(min(w, region.x + region.w)), int(min(h, region.y + region.h))
+    patch, k = _resize_long(rgb[y0:y1, x0:x1], SEGMENT_LONG_SIDE)
+    mask = models.person_mask(patch)
+    return mask, Rect(x0, y0, x1 - x0, y1 - y0)
+
+
+def _mask_into_frame(mask: np.ndarray, mask_rect: Rect, frame: Rect, size: tuple[int, int]) -> np.ndarray:
+    """Resample a mask covering ``mask_rect`` onto the frame grid (outside the mask: background)."""
+    mh, mw = mask.shape
+    sx, sy = mw / mask_rect.w, mh / mask_rect.h
+    fx, fy = frame.w / size[0], frame.h / size[1]
+    # frame px → image px → mask px
+    m = np.array([[fx * sx, 0, (frame.x - mask_rect.x) * sx], [0, fy * sy, (frame.y - mask_rect.y) * sy]])
+    return cv2.warpAffine(mask, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+class Analysis:
+    """Everything the rules read about one photo, computed once.
+
+    Pixel data is the 480×640 *frame*: the photo itself for an upload file, the planned crop for a
+    camera original. Derived measurements are cached properties, so a rule that needs the skin mask
+    or the pupils does not recompute what another rule already did.
+    """
+
+    def __init__(self, image: LoadedImage, spec: Spec, detections: np.ndarray, frame: Rect,
+                 rgb: np.ndarray, person: np.ndarray, face: Face | None, models: Models):
+        self.image = image
+        self.spec = spec
+        self.detections = detections  # YuNet rows in working-image px, main face first
+        self.frame = frame  # in working-image px
+        self.rgb = rgb  # 640×480×3 uint8 frame view
+        self.person = person  # 640×480 float32 person confidence in the frame
+        self.face = face
+        self._models = models
+
+    # -- image-level facts ------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.image.name
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        return self.spec.frame_size
+
+    @property
+    def frame_full(self) -> Rect:
+        """The frame in full-resolution pixels of the original file."""
+        return self.frame.scaled(1.0 / self.image.scale)
+
+    @cached_property
+    def face_count(self) -> int:
+        if len(self.detections) == 0:
+            return 0
+        widths = self.detections[:, 2]
+        return int(np.sum(widths >= OTHER_FACE_MIN_WIDTH * widths[0]))
+
+    # -- colour views --------------------------------------------------------------------
+    @cached_property
+    def lab(self) -> np.ndarray:
+        """Frame in CIE Lab, float32: L in 0–100, a and b about −128…127."""
+        return cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+
+    @cached_property
+    def gray(self) -> np.ndarray:
+        return cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY)
+
+    # -- face geometry (frame px) --------------------------------------------------------
+    @cached_property
+    def pupils(self) -> np.ndarray:
+        """2×2: image-left pupil, image-right pupil (x, y)."""
+        p = self.face.points
+        a, b = p[L.RIGHT_IRIS[0], :2], p[L.LEFT_IRIS[0], :2]
+        return np.array(sorted([a, b], key=lambda q: q[0]), dtype=np.float32)
+
+    @cached_property
+    def eye_y(self) -> float:
+        return float(self.pupils[:, 1].mean())
+
+    @cached_property
+    def face_width(self) -> float:
+        p = self.face.points
+        return float(np.linalg.norm(p[L.LEFT_CHEEK_EDGE, :2] - p[L.RIGHT_CHEEK_EDGE, :2]))
+
+    @cached_property
+    def face_cx(self) -> float:
+        p = self.face.points
+        return float((p[L.LEFT_CHEEK_EDGE, 0] + p[L.RIGHT_CHEEK_EDGE, 0]) / 2)
+
+    @cached_property
+    def head_top(self) -> float:
+        return head_top_from_mask(self.person, self.face_cx, 0.3 * self.face_width, self.eye_y)
+
+    def polygon_mask(self, idx: np.ndarray) -> np.ndarray:
+        """Filled convex polygon of landmark indices, as a bool mask over the frame."""
+        w, h = self.frame_size
+        m = np.zeros((h, w), np.uint8)
+        pts = np.round(self.face.points[idx, :2]).astype(np.int32)
+        cv2.fillConvexPoly(m, cv2.convexHull(pts), 1)
+        return m.astype(bool)
+
+    @cached_property
+    def face_mask(self) -> np.ndarray:
+        return self.polygon_mask(L.FACE_OVAL)
+
+    @cached_property
+    def skin_mask(self) -> np.ndarray:
+        """Face oval without eyes, brows and lips, eroded away from the face edge (bool)."""
+        w, h = self.frame_size
+        m = self.face_mask.astype(np.uint8)
+        r = max(1, int(0.04 * self.face_width))
+        m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        holes = np.zeros((h, w), np.uint8)
+        for idx in (L.RIGHT_EYE, L.LEFT_EYE, L.RIGHT_BROW, L.LEFT_BROW, L.LIPS):
+            pts = np.round(self.face.points[idx, :2]).astype(np.int32)
+            cv2.fillConvexPoly(holes, cv2.convexHull(pts), 1)
+        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        # forehead above the brows is often hair: keep the skin below the brow line
+        brow_y = int(self.face.points[np.r_[L.RIGHT_BROW, L.LEFT_BROW], 1].min())
+        m[: max(0, brow_y), :] = 0
+        return (m > 0) & (holes == 0)
+
+    @cached_property
+    def background_mask(self) -> np.ndarray:
+        """Frame pixels that are surely background: low person confidence, a margin from the person."""
+        person = (self.person >= 0.2).astype(np.uint8)
+        r = 6
+        person = cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        return person == 0
+
+    # -- models on demand ---------------------------------------------------------------
+    @cached_property
+    def embedding(self) -> np.ndarray | None:
+        """SFace 128-d unit embedding of the main face (None without a face)."""
+        if len(self.detections) == 0:
+            return None
+        return self._models.embedding(self.image.rgb, self.detections[0])
+
+
+def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: str = "upload",
+            models: Models | None = None, name: str | None = None) -> Analysis:
+    """Load (unless given a LoadedImage) and analyse a photo. Raises PhotoError for bad input.
+
+    >>> from photocheck.analysis import analyse
+    >>> a = analyse("samples/london_005_upload.jpg")  # doctest: +SKIP
+    >>> round(a.eye_y)  # doctest: +SKIP
+    251
+    """
+    spec = spec or load_spec(profile)
+    models = models or get_models()
+    image = source if isinstance(source, LoadedImage) else load(source, name=name)
+    rgb = image.rgb
+    h, w = rgb.shape[:2]
+    size = spec.frame_size
+    det = _detect(models, rgb)
+    lm = _landmark(models, rgb, det[0, :4]) if len(det) else None
+    if lm is None and len(det) == 0:
+        # YuNet missed: let the landmarker look at the whole image before declaring "no face".
+        found = models.landmarks(_resize_long(rgb, LANDMARK_SIDE)[0])
+        if found:
+            k = _resize_long(rgb, LANDMARK_SIDE)[1]
+            f = found[0]
+            pts = f.points.copy()
+            pts[:, :3] /= k
+            lm = (pts, f.blendshapes, f.matrix)
+            x0, y0 = pts[:, :2].min(axis=0)
+            x1, y1 = pts[:, :2].max(axis=0)
+            det = np.array([[x0, y0, x1 - x0, y1 - y0] + [0] * 10 + [MIN_FACE_SCORE]], np.float32)
+
+    if spec.profile == "upload" or lm is None:
+        frame = Rect(0.0, 0.0, float(w), float(h))
+        mask, mrect = _segment(models, rgb, frame)
+    else:
+        pts = lm[0]
+        fw = float(np.linalg.norm(pts[L.LEFT_CHEEK_EDGE, :2] - pts[L.RIGHT_CHEEK_EDGE, :2]))
+        cx = float((pts[L.LEFT_CHEEK_EDGE, 0] + pts[L.RIGHT_CHEEK_EDGE, 0]) / 2)
+        eye = float((pts[L.RIGHT_IRIS[0], 1] + pts[L.LEFT_IRIS[0], 1]) / 2)
+        chin, brow = float(pts[L.CHIN, 1]), float(pts[L.FOREHEAD_TOP, 1])
+        guess = brow - 0.3 * (chin - brow)  # hair allowance until the mask says better
+        rough = plan_frame(guess, eye, fw, cx, w, h, spec)
+        grow = 0.25
+        region = Rect(rough.x - grow * rough.w, rough.y - grow * rough.h, rough.w * (1 + 2 * grow), rough.h * (1 + 2 * grow))
+        mask, mrect = _segment(models, rgb, region)
+        mk = mask.shape[1] / mrect.w
+        top = head_top_from_mask(mask, (cx - mrect.x) * mk, 0.3 * fw * mk, (eye - mrect.y) * mk)
+        top = guess if np.isnan(top) else top / mk + mrect.y
+        frame = plan_frame(top, eye, fw, cx, w, h, spec)
+    frame_rgb = crop(rgb, frame, size)
+    person = _mask_into_frame(mask, mrect, frame, size)
+    face = None
+    if lm is not None:
+        pts, bs, mat = lm
+        sx = size[0] / frame.w
+        fp = np.empty_like(pts)
+        fp[:, 0] = (pts[:, 0] - frame.x) * sx
+        fp[:, 1] = (pts[:, 1] - frame.y) * (size[1] / frame.h)
+        fp[:, 2] = pts[:, 2] * sx
+        face = Face(fp, bs, mat)
+    return Analysis(image, spec, det, frame, np.ascontiguousarray(frame_rgb), person, face, models)

@@ -1,0 +1,227 @@
+"""Load a photo once: bytes → oriented sRGB uint8 array at the size the checks need, plus file facts.
+
+Every decode problem becomes a :class:`~photocheck.errors.PhotoError` naming the file, never a
+traceback. Large camera files are decoded at reduced size (JPEG draft mode: the DCT scales down
+for free) because no rule needs 24 megapixels: the upload file is 480×640.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+
+from .errors import PhotoError
+from .jpeg import JpegLayout, QualityEstimate, estimate_quality, jpeg_layout
+
+try:  # HEIC/HEIF from phones, when the optional extra is installed.
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - optional
+    pillow_heif = None
+
+Source = Union[str, os.PathLike, bytes, np.ndarray]
+
+#: Refuse images above this many pixels before decoding them (decompression bombs).
+MAX_PIXELS = 120_000_000
+#: Refuse files above this size before reading them.
+MAX_FILE_BYTES = 200 * 1024 * 1024
+#: Decode large images so that the short side is at least this many pixels (and at most ~2× it).
+WORK_SHORT_SIDE = 1000
+
+# We check the pixel count ourselves, with a clear message; Pillow's own check would raise first.
+Image.MAX_IMAGE_PIXELS = None
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@dataclass(frozen=True)
+class LoadedImage:
+    """A decoded photo and the facts about its file that the file rules read."""
+
+    name: str
+    rgb: np.ndarray  # H×W×3 uint8, EXIF orientation applied, sRGB, at working resolution
+    width: int  # full-resolution size after orientation
+    height: int
+    format: str | None  # "JPEG", "PNG", … (None for arrays)
+    mode: str  # PIL mode of the file: "RGB", "L", "CMYK", "RGBA", …
+    size_bytes: int | None = None
+    extension: str | None = None
+    dpi: tuple[float, float] | None = None
+    quality: QualityEstimate | None = None
+    layout: JpegLayout | None = None
+    exif_time: str | None = None  # EXIF DateTimeOriginal, "YYYY:MM:DD HH:MM:SS"
+    orientation: int = 1
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def scale(self) -> float:
+        """Working pixels per full-resolution pixel (≤ 1)."""
+        return self.rgb.shape[1] / self.width
+
+
+def _fail(name: str, code: str, zh: str, en: str) -> PhotoError:
+    return PhotoError(name, code, zh, en)
+
+
+def read_bytes(path: str | os.PathLike) -> bytes:
+    """Read a file, turning every OS problem into a PhotoError with a plain message."""
+    name = os.fspath(path)
+    p = Path(name)
+    try:
+        if p.is_dir():
+            raise _fail(name, "not_file", "这是一个文件夹，不是照片文件", "this is a folder, not a photo file")
+        if not p.exists():
+            raise _fail(name, "missing", "文件不存在", "file not found")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _fail(name, "too_large", f"文件过大（{size // 2**20} MB）", f"file too large ({size // 2**20} MB)")
+        with open(p, "rb") as fh:
+            return fh.read()
+    except PhotoError:
+        raise
+    except PermissionError:
+        raise _fail(name, "unreadable", "没有读取该文件的权限", "no permission to read this file") from None
+    except OSError as e:  # symlink loops, name too long, I/O errors
+        raise _fail(name, "unreadable", f"无法读取文件：{e.strerror or e}", f"cannot read file: {e.strerror or e}") from None
+
+
+def _exif_facts(im: Image.Image) -> tuple[int, str | None, list[str]]:
+    notes: list[str] = []
+    try:
+        exif = im.getexif()
+        orientation = int(exif.get(0x0112, 1) or 1)
+        sub = exif.get_ifd(0x8769)
+        when = sub.get(0x9003) or exif.get(0x0132)
+        when = str(when).strip("\x00 ") if when else None
+    except Exception:  # corrupt EXIF must not stop a check
+        return 1, None, ["exif_unreadable"]
+    if orientation not in range(1, 9):
+        notes.append("exif_orientation_invalid")
+        orientation = 1
+    return orientation, when, notes
+
+
+def _to_srgb(im: Image.Image, name: str) -> Image.Image:
+    """Convert any mode to 8-bit RGB, honouring an embedded ICC profile."""
+    icc = im.info.get("icc_profile")
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(im, dtype=np.float32)
+        peak = 65535.0 if arr.max() > 255 else 255.0
+        im = Image.fromarray(np.clip(arr * (255.0 / peak), 0, 255).astype(np.uint8), "L")
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im)
+    if icc and im.mode in ("RGB", "CMYK", "RGBA"):
+        try:
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            if "srgb" not in (ImageCms.getProfileDescription(src) or "").lower():
+                return ImageCms.profileToProfile(im, src, _SRGB, outputMode="RGB")
+        except Exception:  # a broken profile: fall back to a plain conversion
+            pass
+    return im.convert("RGB")
+
+
+def load(source: Source, *, name: str | None = None, work_short_side: int = WORK_SHORT_SIDE) -> LoadedImage:
+    """Load a photo from a path, raw file bytes, or an RGB ``uint8`` array.
+
+    >>> import numpy as np
+    >>> img = load(np.zeros((640, 480, 3), np.uint8))
+    >>> img.width, img.height, img.format
+    (480, 640, None)
+    """
+    if isinstance(source, np.ndarray):
+        return _from_array(source, name or "<array>")
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name, ext = bytes(source), name or "<bytes>", None
+    else:
+        name = name or os.fspath(source)
+        data = read_bytes(source)
+        ext = os.path.splitext(name)[1].lower()
+    return _from_bytes(data, name, ext, work_short_side)
+
+
+def _from_array(arr: np.ndarray, name: str) -> LoadedImage:
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3):
+        raise _fail(name, "not_image", "数组必须是 uint8 的 H×W 或 H×W×3 RGB 图像", "array must be a uint8 H×W or H×W×3 RGB image")
+    mode = "L" if arr.ndim == 2 else {3: "RGB", 4: "RGBA"}.get(arr.shape[2], "")
+    if not mode:
+        raise _fail(name, "not_image", "数组的通道数不对", "array has an unsupported number of channels")
+    rgb = np.repeat(arr[:, :, None], 3, axis=2) if arr.ndim == 2 else np.ascontiguousarray(arr[:, :, :3])
+    return LoadedImage(name=name, rgb=rgb, width=arr.shape[1], height=arr.shape[0], format=None, mode=mode)
+
+
+def _from_bytes(data: bytes, name: str, ext: str | None, work_short_side: int) -> LoadedImage:
+    if not data:
+        raise _fail(name, "empty", "文件是空的（0 字节）", "the file is empty (0 bytes)")
+    layout = jpeg_layout(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            im = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError:
+        raise _fail(name, "not_image", "不是可识别的图片文件", "not a recognisable image file") from None
+    except Exception as e:
+        raise _fail(name, "not_image", f"无法打开图片：{e}", f"cannot open image: {e}") from None
+    fmt = im.format
+    w, h = im.size
+    if w * h > MAX_PIXELS:
+        raise _fail(name, "too_large", f"图片像素过多（{w}×{h}），拒绝解码", f"image has too many pixels ({w}×{h}); refusing to decode")
+    if w < 16 or h < 16:
+        raise _fail(name, "too_small", f"图片太小（{w}×{h}）", f"image too small ({w}×{h})")
+    mode = im.mode
+    orientation, when, notes = _exif_facts(im)
+    quality = estimate_quality(getattr(im, "quantization", None)) if fmt == "JPEG" else None
+    dpi = im.info.get("dpi")
+    dpi = (float(dpi[0]), float(dpi[1])) if dpi else None
+    short = min(w, h)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if fmt == "JPEG" and short > 2 * work_short_side:
+                k = work_short_side / short
+                im.draft("RGB", (int(w * k + 0.999), int(h * k + 0.999)))
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+            im.load()
+            rgb_im = _to_srgb(im, name)
+    except Image.DecompressionBombError:
+        raise _fail(name, "too_large", "图片像素过多，拒绝解码", "image has too many pixels; refusing to decode") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        msg = str(e)
+        if "truncated" in msg or (layout is not None and not layout.complete):
+            raise _fail(name, "truncated", "图片文件不完整（被截断或损坏），请重新导出或重新拷贝", "the image file is truncated or damaged; export or copy it again") from None
+        raise _fail(name, "corrupt", f"图片数据损坏：{msg}", f"image data is corrupt: {msg}") from None
+    if orientation != 1:
+        try:
+            rgb_im.info["exif"] = b""
+            rgb_im = ImageOps.exif_transpose(_with_orientation(rgb_im, orientation))
+        except Exception:
+            notes.append("exif_orientation_failed")
+    rgb = np.asarray(rgb_im, dtype=np.uint8)
+    if orientation in (5, 6, 7, 8):
+        w, h = h, w
+    if min(rgb.shape[:2]) > 2 * work_short_side:  # non-JPEG large files: same working size as JPEG
+        import cv2
+
+        k = work_short_side / min(rgb.shape[:2])
+        rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
+    return LoadedImage(
+        name=name, rgb=np.ascontiguousarray(rgb), width=w, height=h, format=fmt, mode=mode,
+        size_bytes=len(data), extension=ext, dpi=dpi, quality=quality,
+        layout=layout if fmt == "JPEG" else None, exif_time=when, orientation=orientation, notes=tuple(notes),
+    )
+
+
+def _with_orientation(im: Image.Image, orientation: int) -> Image.Image:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    im.info["exif"] = exif.tobytes()
+    return im

@@ -1,0 +1,111 @@
+"""JPEG file facts read from the bytes: quality factor, baseline/progressive, bytes after EOI.
+
+Pure functions over ``bytes``/arrays so they are testable without images on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+# IJG (libjpeg) standard quantisation tables, natural (row-major) order, from Annex K of ITU T.81.
+_STD_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99], dtype=np.int64)
+_STD_CHROMA = np.array([
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32, dtype=np.int64)
+
+# Markers without a length field (standalone): TEM, RST0-7, SOI, EOI.
+_STANDALONE = {0x01, *range(0xD0, 0xD8), 0xD8, 0xD9}
+# Inside entropy-coded data, 0xFF is followed by 0x00 (stuffing) or RSTn; anything else is a marker.
+_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def ijg_tables(quality: np.ndarray | int, base: np.ndarray) -> np.ndarray:
+    """The table libjpeg writes for ``quality`` (1-100), vectorised over an array of qualities."""
+    q = np.clip(np.asarray(quality, dtype=np.int64), 1, 100)
+    scale = np.where(q < 50, 5000 // q, 200 - 2 * q)
+    t = (base[None, :] * scale[..., None] + 50) // 100
+    return np.clip(t, 1, 255)
+
+
+@dataclass(frozen=True)
+class QualityEstimate:
+    quality: float
+    exact: bool  # tables match libjpeg's scaling of the standard tables exactly
+
+
+def estimate_quality(tables: dict[int, list[int]] | None) -> QualityEstimate | None:
+    """Invert IJG quality scaling from the file's quantisation tables (Pillow ``im.quantization``).
+
+    Exact for libjpeg output. Cameras and Photoshop use their own tables: then the quality whose
+    IJG tables are closest (least squared log-ratio) is returned with ``exact=False``.
+
+    >>> from PIL import Image; import io
+    >>> buf = io.BytesIO(); Image.new("RGB", (16, 16)).save(buf, "JPEG", quality=73)
+    >>> estimate_quality(Image.open(buf).quantization)
+    QualityEstimate(quality=73.0, exact=True)
+    """
+    if not tables:
+        return None
+    qs = np.arange(1, 101)
+    err = np.zeros(100)
+    exact = np.ones(100, dtype=bool)
+    for idx, table in sorted(tables.items())[:2]:
+        # Pillow returns tables in zig-zag order in old versions and natural order in new ones;
+        # both orders contain the same multiset, but we compare in natural order as Pillow >= 8 gives.
+        t = np.asarray(table, dtype=np.int64)[:64]
+        std = ijg_tables(qs, _STD_LUMA if idx == 0 else _STD_CHROMA)
+        exact &= np.all(std == t[None, :], axis=1)
+        err += np.mean(np.log(std / t[None, :]) ** 2, axis=1)
+    if exact.any():
+        return QualityEstimate(float(qs[exact][-1]), True)
+    return QualityEstimate(float(qs[int(np.argmin(err))]), False)
+
+
+@dataclass(frozen=True)
+class JpegLayout:
+    progressive: bool
+    arithmetic: bool
+    trailing_bytes: int  # bytes after the EOI marker (padding, appended data)
+    complete: bool  # an EOI marker was found
+
+
+def jpeg_layout(data: bytes) -> JpegLayout | None:
+    """Walk the JPEG marker segments. Returns None when ``data`` is not a JPEG at all."""
+    if len(data) < 4 or data[:2] != b"\xff\xd8":
+        return None
+    pos, n = 2, len(data)
+    progressive = arithmetic = False
+    while pos + 2 <= n:
+        if data[pos] != 0xFF:
+            return JpegLayout(progressive, arithmetic, 0, False)
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            end = pos + 2
+            return JpegLayout(progressive, arithmetic, n - end, True)
+        if marker in _STANDALONE:
+            pos += 2
+            continue
+        if pos + 4 > n:
+            break
+        length = int.from_bytes(data[pos + 2:pos + 4], "big")
+        if marker in (0xC2, 0xC6, 0xCA, 0xCE):
+            progressive = True
+        if marker in (0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            arithmetic = True
+        pos += 2 + length
+        if marker == 0xDA:  # start of scan: skip the entropy-coded data to the next marker
+            m = _MARKER_IN_SCAN.search(data, pos)
+            if m is None:
+                return JpegLayout(progressive, arithmetic, 0, False)
+            pos = m.start()
+    return JpegLayout(progressive, arithmetic, 0, False)

@@ -1,0 +1,88 @@
+"""Background rules: the colour against the spec's reference, and uniformity (gradient, shadow
+next to the head, objects)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..color import delta_e2000, rgb_to_lab
+from . import Measurement, rule
+
+MIN_BACKGROUND_FRACTION = 0.04  # below this there is too little background to judge
+
+
+def _bg_pixels(a):
+    m = a.background_mask
+    if m.mean() < MIN_BACKGROUND_FRACTION:
+        return None
+    return m
+
+
+@rule("background.color",
+      title=("背景颜色（浅蓝）", "Background colour (light blue)"),
+      messages={
+          "high": ("背景颜色与要求的 RGB{ref} 相差太大（色差 ΔE {value}；实际约 RGB{seen}）。请使用规定颜色的纯色背景。", "the background colour is too far from the required RGB{ref} (ΔE {value}; it is about RGB{seen}). Use a plain background of the required colour."),
+          "none": ("几乎看不到背景，无法判断背景颜色（人像太大或太靠边）。", "almost no background is visible, so its colour cannot be judged (the person fills the frame)."),
+      })
+def background_color(a, lim):
+    m = _bg_pixels(a)
+    ref = a.spec.background_rgb
+    if m is None:
+        return Measurement(None, status="warn", side="none", fmt={"ref": ref})
+    lab = a.lab[m]
+    med = np.median(lab, axis=0)
+    de = float(delta_e2000(med, rgb_to_lab(np.array(ref, np.uint8))))
+    seen = tuple(int(v) for v in np.median(a.rgb[m], axis=0))
+    return Measurement(round(de, 2), fmt={"ref": ref, "seen": seen})
+
+
+@rule("background.uniform",
+      title=("背景均匀（无渐变、阴影、杂物）", "Background even (no gradient, shadow or objects)"),
+      messages={
+          "gradient": ("背景明暗或颜色不均匀（渐变 ΔE {g}）。请使用均匀照明的纯色背景。", "the background has a gradient (ΔE {g} across it). Use an evenly lit plain background."),
+          "shadow": ("头部旁边的背景上有阴影（比远处暗 {s}）。请让人离背景远一些，或从两侧打光。", "there is a shadow on the background next to the head ({s} darker than further away). Stand further from the background or light it from both sides."),
+          "clutter": ("背景上有其他物体或人物（占背景的 {c}%）。背景必须干净、无杂物。", "there are objects or other people on the background ({c}% of it). The background must be plain."),
+          "none": ("几乎看不到背景，无法判断是否均匀。", "almost no background is visible, so its evenness cannot be judged."),
+      })
+def background_uniform(a, lim):
+    m = _bg_pixels(a)
+    if m is None:
+        return Measurement(None, status="warn", side="none")
+    lab = a.lab
+    ys, xs = np.nonzero(m)
+    step = max(1, len(ys) // 6000)  # a plane fit needs a few thousand points, not all of them
+    sy, sx = ys[::step].astype(np.float32), xs[::step].astype(np.float32)
+    A = np.stack([np.ones_like(sx), sx, sy], axis=1)
+    vals = lab[ys[::step], xs[::step]]
+    coef, *_ = np.linalg.lstsq(A, vals, rcond=None)  # 3×3: per channel (c0, cx, cy)
+    ext_x, ext_y = float(np.ptp(sx)), float(np.ptp(sy))
+    gradient = float(np.linalg.norm(np.abs(coef[1]) * ext_x + np.abs(coef[2]) * ext_y))
+
+    # residual from the plane: objects, people, strong texture
+    h, w = m.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    plane = coef[0][None, None, :] + xx[..., None] * coef[1] + yy[..., None] * coef[2]
+    resid = np.linalg.norm(lab - plane, axis=2)
+    outlier = (resid > 12.0) & m
+    outlier = cv2.morphologyEx(outlier.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    clutter = float(outlier.sum() / max(m.sum(), 1) * 100)
+
+    # shadow: background right next to the head and shoulders vs the rest, darker = shadow
+    person = (a.person >= 0.5).astype(np.uint8)
+    near = cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (41, 41))).astype(bool) & m
+    if a.face is not None:
+        near[int(a.face.points[:, 1].max()) + 10:, :] = False  # below the chin: shoulders, not the head
+    far = m & ~cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (121, 121))).astype(bool)
+    shadow = 0.0
+    if near.sum() > 200 and far.sum() > 200:
+        resid_l = lab[:, :, 0] - plane[:, :, 0]  # after removing the overall gradient
+        shadow = float(max(0.0, np.median(resid_l[far]) - np.median(resid_l[near])))
+    value = {"gradient": round(gradient, 2), "shadow": round(shadow, 2), "clutter_pct": round(clutter, 2)}
+    fmt = {"g": round(gradient, 1), "s": round(shadow, 1), "c": round(clutter, 1)}
+    regions = (("mask", outlier),) if clutter > 0 else ()
+    for key, val, mx in (("clutter", clutter, lim["clutter_max"]), ("shadow", shadow, lim["shadow_max"]),
+                         ("gradient", gradient, lim["gradient_max"])):
+        if val > mx:
+            return Measurement(value, status="fail", side=key, fmt=fmt, regions=regions)
+    return Measurement(value, status="pass", fmt=fmt)

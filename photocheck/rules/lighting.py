@@ -1,0 +1,83 @@
+"""Lighting rules on the face skin (eyes, brows and lips excluded): exposure, evenness (阴阳脸,
+hot spots) and colour cast. Measured in Lab so that the values mean the same across skin tones."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import landmarks as L
+from . import Measurement, rule
+
+MIN_SKIN_PIXELS = 300
+
+
+def _skin(a):
+    m = a.skin_mask
+    return m if m.sum() >= MIN_SKIN_PIXELS else None
+
+
+@rule("lighting.exposure",
+      title=("曝光适中（不过暗、不过亮）", "Exposure (not too dark or too bright)"),
+      messages={
+          "low": ("脸部太暗（亮度 L* {value}）。请增加正面光照，或调整相机曝光。", "the face is too dark (L* {value}). Add frontal light or increase the camera exposure."),
+          "high": ("脸部过亮/过曝（亮度 L* {value}）。请减弱光照或降低曝光。", "the face is too bright / overexposed (L* {value}). Reduce the light or the exposure."),
+      })
+def exposure(a, lim):
+    m = _skin(a)
+    if m is None:
+        return Measurement(None, status="skip")
+    return Measurement(round(float(np.median(a.lab[:, :, 0][m])), 1), regions=(("mask", m),))
+
+
+@rule("lighting.evenness",
+      title=("面部光照均匀（无阴阳脸、无光斑）", "Even light on the face (no half shadow, no hot spots)"),
+      messages={
+          "high": ("脸部左右明暗不均（阴阳脸，两侧亮度差 {value}）。请从正面或两侧均匀打光。", "one side of the face is darker than the other (ΔL* {value}). Light the face evenly from the front or both sides."),
+          "hot": ("脸上有明显的反光/光斑（{hot}% 的皮肤过亮）。请使用柔光，减少油光。", "there are hot spots on the face ({hot}% of the skin is blown out). Use soft light and reduce shine."),
+      })
+def evenness(a, lim):
+    m = _skin(a)
+    if m is None:
+        return Measurement(None, status="skip")
+    l = a.lab[:, :, 0]
+    p = a.face.points
+    # face midline through the nose bridge and chin, evaluated per row
+    (x0, y0), (x1, y1) = p[L.NOSE_BRIDGE, :2], p[L.CHIN, :2]
+    h, w = m.shape
+    ys = np.arange(h, dtype=np.float32)
+    mid = x0 + (ys - y0) * ((x1 - x0) / (y1 - y0 if abs(y1 - y0) > 1e-3 else 1e-3))
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    margin = 0.06 * a.face_width  # skip the nose ridge itself
+    left = m & (xs < mid[:, None] - margin)
+    right = m & (xs > mid[:, None] + margin)
+    if left.sum() < MIN_SKIN_PIXELS // 3 or right.sum() < MIN_SKIN_PIXELS // 3:
+        return Measurement(None, status="skip")
+    diff = abs(float(np.median(l[left]) - np.median(l[right])))
+    skin_l = l[m]
+    med = float(np.median(skin_l))
+    hot = float(np.mean((skin_l > med + 25) & (skin_l > 90)) * 100)
+    value = {"side_diff": round(diff, 2), "hot_spots_pct": round(hot, 2)}
+    darker = left if np.median(l[left]) < np.median(l[right]) else right
+    st, side = lim.judge(diff)
+    if st != "fail" and hot > float(lim.params.get("hot_max", 2.0)):
+        st, side = "fail", "hot"
+    return Measurement(value, status=st, side=side, fmt={"value": round(diff, 1), "hot": round(hot, 1)},
+                       regions=(("mask", darker),) if st != "pass" else ())
+
+
+@rule("lighting.color_cast",
+      title=("色彩真实（无偏色）", "True colours (no colour cast)"),
+      messages={
+          "low": ("照片偏色（偏红/偏品红，肤色色相 {value}°）。请在白光下拍摄，检查相机白平衡。", "the photo has a red/magenta cast (skin hue {value}°). Shoot under white light and check the white balance."),
+          "high": ("照片偏色（偏黄绿/偏青，肤色色相 {value}°）。请在白光下拍摄，检查相机白平衡。", "the photo has a yellow-green/cyan cast (skin hue {value}°). Shoot under white light and check the white balance."),
+      })
+def color_cast(a, lim):
+    m = _skin(a)
+    if m is None:
+        return Measurement(None, status="skip")
+    ab = a.lab[:, :, 1:][m]
+    am, bm = float(np.median(ab[:, 0])), float(np.median(ab[:, 1]))
+    hue = math.degrees(math.atan2(bm, am))
+    return Measurement(round(hue, 1))

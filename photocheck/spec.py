@@ -1,0 +1,142 @@
+"""Limits per profile, read from ``limits/*.toml`` (data, not code), optionally overridden by a user file."""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+PROFILES = ("upload", "original")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """Fail outside [min, max], warn outside [warn_min, warn_max]; other keys are rule parameters."""
+
+    min: float | None = None
+    max: float | None = None
+    warn_min: float | None = None
+    warn_max: float | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def judge(self, value: float) -> tuple[str, str | None]:
+        """``(status, side)`` for a numeric value; side is "low"/"high" when outside a bound."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "skip", None
+        if self.min is not None and value < self.min:
+            return "fail", "low"
+        if self.max is not None and value > self.max:
+            return "fail", "high"
+        if self.warn_min is not None and value < self.warn_min:
+            return "warn", "low"
+        if self.warn_max is not None and value > self.warn_max:
+            return "warn", "high"
+        return "pass", None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.params[key]
+
+    def describe(self) -> str:
+        """Human-readable limit, e.g. ``200–300`` or ``≤ 5 (warn > 3)``."""
+        if self.min is not None and self.max is not None:
+            text = f"{_fmt(self.min)}–{_fmt(self.max)}"
+        elif self.min is not None:
+            text = f"≥ {_fmt(self.min)}"
+        elif self.max is not None:
+            text = f"≤ {_fmt(self.max)}"
+        else:
+            text = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params.items() if k != "enabled")
+        warn = []
+        if self.warn_min is not None:
+            warn.append(f"< {_fmt(self.warn_min)}")
+        if self.warn_max is not None:
+            warn.append(f"> {_fmt(self.warn_max)}")
+        return text + (f" (warn {' or '.join(warn)})" if warn else "")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, list):
+        return "×".join(_fmt(x) for x in v) if len(v) == 2 else str(v)
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The active profile: its limits, which rules are on, and the settings (background colour…)."""
+
+    profile: str
+    limits: dict[str, Limit]
+    enabled: dict[str, bool]
+    settings: dict[str, Any]
+
+    @property
+    def background_rgb(self) -> tuple[int, int, int]:
+        r, g, b = self.settings["background_rgb"]
+        return int(r), int(g), int(b)
+
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        w, h = self.settings["frame_size"]
+        return int(w), int(h)
+
+    def limit(self, rule_id: str) -> Limit:
+        return self.limits.get(rule_id, Limit())
+
+    def is_enabled(self, rule_id: str) -> bool:
+        return self.enabled.get(rule_id, True)
+
+
+_BOUND_KEYS = ("min", "max", "warn_min", "warn_max")
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k].update(v)
+        else:
+            out[k] = v
+    return out
+
+
+def load_spec(profile: str = "upload", path: str | Path | None = None, *,
+              background_rgb: tuple[int, int, int] | None = None) -> Spec:
+    """Load the shipped limits, then a user's TOML file (same layout) on top.
+
+    >>> load_spec().limit("geometry.eye_line").describe()
+    '200–300'
+    >>> load_spec("original").is_enabled("file.size")
+    False
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    data: dict = {}
+    # One file per rule family (core.toml, person.toml, …), merged in name order.
+    folder = resources.files("photocheck").joinpath("limits")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            part = tomllib.loads(entry.read_text(encoding="utf-8"))
+            for section, body in part.items():
+                data[section] = _merge(data.get(section, {}), body)
+    if path is not None:
+        user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        for section, body in user.items():
+            data[section] = _merge(data.get(section, {}), body)
+    settings = dict(data.get("settings", {}))
+    if background_rgb is not None:
+        settings["background_rgb"] = list(background_rgb)
+    table = dict(data.get("upload", {}))
+    if profile != "upload":
+        table = _merge(table, data.get(profile, {}))
+    limits, enabled = {}, {}
+    for rule_id, body in table.items():
+        body = dict(body)
+        enabled[rule_id] = bool(body.pop("enabled", True))
+        bounds = {k: float(body.pop(k)) for k in _BOUND_KEYS if k in body}
+        limits[rule_id] = Limit(**bounds, params=body)
+    return Spec(profile, limits, enabled, settings)
