@@ -68,20 +68,25 @@ def background_uniform(a, lim):
     outlier = cv2.morphologyEx(outlier.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     clutter = float(outlier.sum() / max(m.sum(), 1) * 100)
 
-    # shadow: background right next to the head and shoulders vs the rest, darker = shadow
+    # shadow: background right next to the head, on either side, darker than the far background
     person = (a.person >= 0.5).astype(np.uint8)
     near = cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (41, 41))).astype(bool) & m
     if a.face is not None:
         near[int(a.face.points[:, 1].max()) + 10:, :] = False  # below the chin: shoulders, not the head
     far = m & ~cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (121, 121))).astype(bool)
     shadow = 0.0
-    if near.sum() > 200 and far.sum() > 200:
+    if far.sum() > 200:
         resid_l = lab[:, :, 0] - plane[:, :, 0]  # after removing the overall gradient
-        shadow = float(max(0.0, np.median(resid_l[far]) - np.median(resid_l[near])))
+        far_l = float(np.median(resid_l[far]))
+        cx = a.face_cx if a.face is not None else w / 2
+        cols = np.arange(w)[None, :]
+        for side in (near & (cols < cx), near & (cols >= cx)):
+            if side.sum() > 200:
+                shadow = max(shadow, far_l - float(np.median(resid_l[side])))
     value = {"gradient": round(gradient, 2), "shadow": round(shadow, 2), "clutter_pct": round(clutter, 2)}
     fmt = {"g": round(gradient, 1), "s": round(shadow, 1), "c": round(clutter, 1)}
     regions = (("mask", outlier),) if clutter > 0 else ()
-    for key, val, mx in (("clutter", clutter, lim["clutter_max"]), ("shadow", shadow, lim["shadow_max"]),
+    for key, val, mx in (("shadow", shadow, lim["shadow_max"]), ("clutter", clutter, lim["clutter_max"]),
                          ("gradient", gradient, lim["gradient_max"])):
         if val > mx:
             return Measurement(value, status="fail", side=key, fmt=fmt, regions=regions)

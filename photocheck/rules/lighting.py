@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from .. import landmarks as L
@@ -18,17 +19,49 @@ def _skin(a):
     return m if m.sum() >= MIN_SKIN_PIXELS else None
 
 
+def eye_white_l(a) -> float | None:
+    """Lightness of the whites of the eyes (90th percentile of the eye opening minus the iris).
+
+    The sclera is nearly the same lightness for every skin tone, so it tells under-exposure from
+    dark skin: a dark-skinned student in good light has bright eye whites, an under-exposed photo
+    does not.
+    """
+    m = a.polygon_mask(L.RIGHT_EYE) | a.polygon_mask(L.LEFT_EYE)
+    iris = np.zeros(m.shape, np.uint8)
+    p = a.face.points
+    for idx in (L.RIGHT_IRIS, L.LEFT_IRIS):
+        c = p[idx[0], :2]
+        r = float(np.linalg.norm(p[idx[1:], :2] - c, axis=1).mean())
+        cv2.circle(iris, (int(round(c[0])), int(round(c[1]))), int(r * 1.15) + 1, 1, -1)
+    m &= iris == 0
+    if m.sum() < 20:  # eyes closed or too small to see
+        return None
+    return float(np.percentile(a.lab[:, :, 0][m], 90))
+
+
 @rule("lighting.exposure",
       title=("曝光适中（不过暗、不过亮）", "Exposure (not too dark or too bright)"),
       messages={
-          "low": ("脸部太暗（亮度 L* {value}）。请增加正面光照，或调整相机曝光。", "the face is too dark (L* {value}). Add frontal light or increase the camera exposure."),
-          "high": ("脸部过亮/过曝（亮度 L* {value}）。请减弱光照或降低曝光。", "the face is too bright / overexposed (L* {value}). Reduce the light or the exposure."),
+          "low": ("脸部太暗（眼白亮度 L* {eye}，肤色亮度 {skin}）。请增加正面光照，或调整相机曝光。", "the face is too dark (eye-white L* {eye}, skin L* {skin}). Add frontal light or increase the camera exposure."),
+          "high": ("脸部过亮/过曝（肤色亮度 L* {skin}，眼白亮度 {eye}）。请减弱光照或降低曝光。", "the face is too bright / overexposed (skin L* {skin}, eye-white L* {eye}). Reduce the light or the exposure."),
       })
 def exposure(a, lim):
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    return Measurement(round(float(np.median(a.lab[:, :, 0][m])), 1), regions=(("mask", m),))
+    skin = round(float(np.median(a.lab[:, :, 0][m])), 1)
+    eye = eye_white_l(a)
+    eye = None if eye is None else round(eye, 1)
+    value = {"skin_L": skin, "eye_white_L": eye}
+    fmt = {"skin": skin, "eye": eye if eye is not None else "—"}
+    # Under-exposure is judged on the eye whites (tone-independent), or on the skin when the eyes
+    # cannot be seen; over-exposure on the skin (a lighter skin tone only ever reads brighter).
+    low = (eye is not None and eye < lim["eye_white_min"]) or skin < lim["skin_min"]
+    if low:
+        return Measurement(value, status="fail", side="low", fmt=fmt, regions=(("mask", m),))
+    if skin > lim["skin_max"] or (eye is not None and eye > lim["eye_white_max"]):
+        return Measurement(value, status="fail", side="high", fmt=fmt, regions=(("mask", m),))
+    return Measurement(value, status="pass", fmt=fmt)
 
 
 @rule("lighting.evenness",
@@ -77,7 +110,11 @@ def color_cast(a, lim):
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    ab = a.lab[:, :, 1:][m]
-    am, bm = float(np.median(ab[:, 0])), float(np.median(ab[:, 1]))
-    hue = math.degrees(math.atan2(bm, am))
-    return Measurement(round(hue, 1))
+    lab = a.lab[m]
+    lab = lab[lab[:, 0] < 95]  # clipped highlights carry no hue
+    if len(lab) < MIN_SKIN_PIXELS // 3:
+        return Measurement(None, status="skip")
+    am, bm = float(np.median(lab[:, 1])), float(np.median(lab[:, 2]))
+    if math.hypot(am, bm) < lim["chroma_min"]:
+        return Measurement(None, status="skip")  # no colour to judge (greyscale: image.color's job)
+    return Measurement(round(math.degrees(math.atan2(bm, am)), 1))
