@@ -85,13 +85,25 @@ def _read(source: Source) -> Source:
 
 
 def _attach_references(a: Analysis, references: Sequence[Source]) -> None:
+    """Set ``a.references`` (loaded once per :func:`fix` call, then shared by input and output)."""
     if not references:
         return
-    try:
-        from .references import load_references
-    except ImportError:  # the authenticity module is optional: reference rules then stay skipped
-        return
-    a.references = load_references(list(references), models=a._models)
+    if not isinstance(references, _Loaded):
+        try:
+            from .references import load_references
+        except ImportError:  # the authenticity module is optional: reference rules then stay skipped
+            return
+        references = _Loaded(load_references(list(references), models=a._models))
+    a.references = list(references)
+
+
+class _Loaded(list):
+    """References already analysed (so the output check does not analyse them again)."""
+
+
+def _loaded(a: Analysis, references: Sequence[Source]):
+    _attach_references(a, references)
+    return _Loaded(getattr(a, "references", None) or []) if references else references
 
 
 def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | None = None,
@@ -120,7 +132,7 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
         return _fix_sized(raw, image, force, lang, spec, references, label)
 
     a = analyse(image, original_spec)
-    _attach_references(a, references)
+    references = _loaded(a, references)
     src_report = report_for(a, original_spec, lang)
     blocking = src_report.failed
     result = FixResult(label, None, src_report, blocking, source_analysis=a)
@@ -136,7 +148,7 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
 def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, references, label: str) -> FixResult:
     """A 480×640 input: judged as an upload file; only re-encoding is possible (cropping would upscale)."""
     a = analyse(image, spec)
-    _attach_references(a, references)
+    references = _loaded(a, references)
     rep = report_for(a, spec, lang)
     blocking = [f for f in rep.failed if f.rule not in REENCODABLE]
     result = FixResult(label, None, rep, blocking, source_analysis=a)

@@ -1,0 +1,200 @@
+// photocheck page: pick or drop a photo, send it to this computer's photocheck server, show the answer.
+// No external requests: everything goes to the same origin (127.0.0.1).
+"use strict";
+
+const MAX_BYTES = 25 * 1024 * 1024; // same cap as the server
+const $ = (id) => document.getElementById(id);
+const state = { photo: null, reference: null, busy: false, downloadUrl: null, thumbs: {} };
+
+function both(zh, en) {
+  const frag = document.createDocumentFragment();
+  for (const [cls, text] of [["zh", zh], ["en", en]]) {
+    const s = document.createElement("span");
+    s.className = cls;
+    s.textContent = text;
+    frag.appendChild(s);
+  }
+  return frag;
+}
+
+function setLang(lang) {
+  document.documentElement.dataset.lang = lang;
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  try { localStorage.setItem("photocheck-lang", lang); } catch (e) { /* private mode */ }
+}
+
+function setFile(kind, file) {
+  state[kind] = file;
+  const img = $(kind === "photo" ? "thumb-photo" : "thumb-ref");
+  if (state.thumbs[kind]) URL.revokeObjectURL(state.thumbs[kind]);
+  state.thumbs[kind] = file ? URL.createObjectURL(file) : null;
+  img.hidden = !file;
+  if (file) img.src = state.thumbs[kind]; else img.removeAttribute("src");
+  $(kind === "photo" ? "slot-photo" : "slot-ref").classList.toggle("filled", !!file);
+  $("check").disabled = !state.photo || state.busy;
+  $("clear-ref").hidden = !state.reference;
+  if (state.photo) check();
+}
+
+function wireSlot(kind, slotId, inputId) {
+  const slot = $(slotId), input = $(inputId);
+  input.addEventListener("change", () => setFile(kind, input.files[0] || null));
+  slot.addEventListener("dragover", (e) => { e.preventDefault(); slot.classList.add("over"); });
+  slot.addEventListener("dragleave", () => slot.classList.remove("over"));
+  slot.addEventListener("drop", (e) => {
+    e.preventDefault();
+    slot.classList.remove("over");
+    const f = e.dataTransfer.files[0];
+    if (f) setFile(kind, f);
+  });
+}
+
+function showBusy(on) {
+  state.busy = on;
+  $("busy").hidden = !on;
+  $("check").disabled = on || !state.photo;
+}
+
+function fmtKB(n) { return (n / 1024).toFixed(0) + " KB"; }
+
+function renderItems(listId, boxId, items, cls) {
+  const list = $(listId);
+  list.replaceChildren();
+  for (const it of items) {
+    const li = document.createElement("li");
+    li.className = cls;
+    li.dataset.rule = it.rule;
+    const t = document.createElement("strong");
+    t.appendChild(both(it.title.zh, it.title.en));
+    const m = document.createElement("p");
+    m.appendChild(both(it.message.zh, it.message.en));
+    const code = document.createElement("code");
+    code.textContent = it.rule;
+    li.append(t, " ", code, m);
+    list.appendChild(li);
+  }
+  $(boxId).hidden = items.length === 0;
+}
+
+function valueText(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "object") return Object.entries(v).map(([k, x]) => k + "=" + valueText(x)).join(", ");
+  return String(v);
+}
+
+function render(r) {
+  $("result").hidden = false;
+  const verdict = $("verdict");
+  verdict.className = "verdict " + r.verdict;
+  verdict.dataset.verdict = r.verdict;
+  const icon = { pass: "✓ ", fixed: "✓ ", fail: "✗ ", error: "! " }[r.verdict] || "";
+  $("verdict-head").replaceChildren(icon, both(r.headline.zh, r.headline.en));
+  $("verdict-detail").replaceChildren(both(r.detail.zh, r.detail.en));
+
+  const dl = $("download");
+  if (state.downloadUrl) { URL.revokeObjectURL(state.downloadUrl); state.downloadUrl = null; }
+  if (r.download) {
+    const bytes = Uint8Array.from(atob(r.download.data), (c) => c.charCodeAt(0));
+    state.downloadUrl = URL.createObjectURL(new Blob([bytes], { type: "image/jpeg" }));
+    dl.href = state.downloadUrl;
+    dl.download = r.download.name;
+    $("download-size").textContent = "(" + r.download.name + ", " + fmtKB(r.download.bytes) + ")";
+    dl.hidden = false;
+  } else {
+    dl.hidden = true;
+    dl.removeAttribute("href");
+  }
+
+  renderItems("problems", "problems-box", r.problems || [], "problem");
+  renderItems("warnings", "warnings-box", r.warnings || [], "warning");
+
+  $("figure").hidden = !r.annotated;
+  if (r.annotated) $("annotated").src = r.annotated;
+  const m = r.measurements;
+  $("measures").replaceChildren();
+  if (m) {
+    $("measures").append(document.createElement("br"),
+      both(`头顶距上边 ${m.head_top} px（50–110）· 眼睛 ${m.eye_line} px（200–300）· 脸宽 ${m.face_width} px（180–300）`,
+           `head top ${m.head_top} px (50–110) · eyes ${m.eye_line} px (200–300) · face width ${m.face_width} px (180–300)`));
+  }
+
+  const note = $("refnote");
+  note.replaceChildren();
+  if (r.references === "unavailable") {
+    note.appendChild(both("此版本还不能比对入学照片，未检查是否翻用旧照片。", "This version cannot compare with the enrollment photo yet; re-use was not checked."));
+  } else if (r.references === "checked") {
+    note.appendChild(both("已与入学照片比对（结果见上面的问题和全部检查项）。", "Compared with the enrollment photo (see the problems and the full list)."));
+  }
+  note.hidden = !note.childNodes.length;
+
+  const rows = r.rules || [];
+  const tbody = document.querySelector("#all tbody");
+  tbody.replaceChildren();
+  for (const it of rows) {
+    const tr = document.createElement("tr");
+    tr.className = it.status;
+    const icon = { pass: "✓", warn: "!", fail: "✗", error: "✗" }[it.status] || "–";
+    const c1 = document.createElement("td"); c1.textContent = icon;
+    const c2 = document.createElement("td"); c2.appendChild(both(it.title.zh, it.title.en));
+    const c3 = document.createElement("td"); c3.textContent = valueText(it.value);
+    const c4 = document.createElement("td"); c4.textContent = it.limit || "";
+    tr.append(c1, c2, c3, c4);
+    tbody.appendChild(tr);
+  }
+  $("all-box").hidden = rows.length === 0;
+  verdict.scrollIntoView({ behavior: "smooth", block: "nearest" });
+}
+
+function localError(zh, en) {
+  render({ verdict: "error", headline: { zh: "无法检查", en: "Cannot check" }, detail: { zh, en }, problems: [] });
+}
+
+async function check() {
+  if (!state.photo || state.busy) return;
+  const total = state.photo.size + (state.reference ? state.reference.size : 0);
+  if (total > MAX_BYTES) {
+    localError(`文件太大（${(total / 1048576).toFixed(1)} MB），最大 25 MB。请上传照片原图，不要上传视频或压缩包。`,
+               `The files are too large (${(total / 1048576).toFixed(1)} MB); the limit is 25 MB. Upload the photo itself, not a video or an archive.`);
+    return;
+  }
+  if (state.photo.size === 0) {
+    localError("这个文件是空的（0 字节）。", "This file is empty (0 bytes).");
+    return;
+  }
+  showBusy(true);
+  const q = new URLSearchParams({ photo: String(state.photo.size), name: state.photo.name || "photo.jpg" });
+  if (state.reference) q.set("ref_name", state.reference.name || "enrollment.jpg");
+  const parts = state.reference ? [state.photo, state.reference] : [state.photo];
+  try {
+    const resp = await fetch("/api/check?" + q.toString(), {
+      method: "POST", body: new Blob(parts), headers: { "Content-Type": "application/octet-stream" },
+    });
+    let data = null;
+    try { data = await resp.json(); } catch (e) { data = null; }
+    if (!data) {
+      localError(`检查服务没有给出结果（HTTP ${resp.status}）。请重新启动 photocheck serve 后再试。`,
+                 `The check service gave no answer (HTTP ${resp.status}). Restart photocheck serve and try again.`);
+    } else {
+      render(data);
+    }
+  } catch (e) {
+    localError("无法连接本机的检查服务。请确认运行 photocheck serve 的窗口没有关闭。",
+               "Cannot reach the check service on this computer. Make sure the window running photocheck serve is still open.");
+  } finally {
+    showBusy(false);
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  let lang = "zh";
+  try { lang = localStorage.getItem("photocheck-lang") || "zh"; } catch (e) { /* private mode */ }
+  setLang(lang);
+  $("lang").addEventListener("click", () => setLang(document.documentElement.dataset.lang === "zh" ? "en" : "zh"));
+  wireSlot("photo", "slot-photo", "photo");
+  wireSlot("reference", "slot-ref", "reference");
+  $("check").addEventListener("click", check);
+  $("clear-ref").addEventListener("click", () => { $("reference").value = ""; setFile("reference", null); });
+  // a file dropped outside the slots would make the browser navigate away from the page
+  window.addEventListener("dragover", (e) => e.preventDefault());
+  window.addEventListener("drop", (e) => e.preventDefault());
+});
