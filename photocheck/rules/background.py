@@ -19,6 +19,38 @@ def _bg_pixels(a):
     return m
 
 
+def dilate_ellipse(mask: np.ndarray, size: int) -> np.ndarray:
+    """``cv2.dilate`` of a 0/1 mask by a ``MORPH_ELLIPSE`` size×size kernel, as bool: the same pixels.
+
+    A 121 px ellipse costs OpenCV ~60 ms on a 480×640 frame (it visits every kernel pixel). The
+    kernel holds (dx, dy) with ``|dx| <= round(sqrt(r² - dy²))``: it contains the Euclidean disk
+    ``d² <= r²`` and lies inside ``d² <= r² + r``. So an exact distance transform decides every
+    pixel but a thin ring, and the ring is tested against the kernel rows with an integral image.
+    """
+    r = size // 2
+    if size < 61 or size % 2 == 0:  # small kernels: OpenCV is fast enough
+        return cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))) > 0
+    m = np.ascontiguousarray(mask, dtype=bool)
+    h, w = m.shape
+    if not m.any():
+        return m.copy()
+    d2 = cv2.distanceTransform((~m).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE).astype(np.float64) ** 2
+    out = d2 <= r * r + 0.5
+    ry, rx = np.nonzero((d2 > r * r + 0.5) & (d2 < r * r + r + 0.5))
+    if len(ry):
+        dys = np.arange(-r, r + 1)
+        hw = np.rint(np.sqrt(r * r - dys.astype(np.float64) ** 2)).astype(np.int64)
+        integ = cv2.integral(m.view(np.uint8))  # (h+1)×(w+1) running sums of person pixels
+        rows = ry[:, None] + dys[None, :]
+        inside = (rows >= 0) & (rows < h)
+        rows = np.clip(rows, 0, h - 1)
+        x0 = np.clip(rx[:, None] - hw[None, :], 0, w)
+        x1 = np.clip(rx[:, None] + hw[None, :] + 1, 0, w)
+        n = integ[rows + 1, x1] - integ[rows, x1] - integ[rows + 1, x0] + integ[rows, x0]
+        out[ry, rx] = ((n > 0) & inside).any(axis=1)
+    return out
+
+
 @rule("background.color",
       title=("背景颜色（浅蓝）", "Background colour (light blue)"),
       messages={
@@ -59,12 +91,12 @@ def background_uniform(a, lim):
     ext_x, ext_y = float(np.ptp(sx)), float(np.ptp(sy))
     gradient = float(np.linalg.norm(np.abs(coef[1]) * ext_x + np.abs(coef[2]) * ext_y))
 
-    # residual from the plane: objects, people, strong texture
+    # residual from the plane: objects, people, strong texture (background pixels only: 3× less work)
     h, w = m.shape
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    plane = coef[0][None, None, :] + xx[..., None] * coef[1] + yy[..., None] * coef[2]
-    resid = np.linalg.norm(lab - plane, axis=2)
-    outlier = (resid > 12.0) & m
+    fx, fy = xs.astype(np.float32), ys.astype(np.float32)
+    diff = lab[ys, xs] - (coef[0][None, :] + fx[:, None] * coef[1] + fy[:, None] * coef[2])
+    outlier = np.zeros((h, w), bool)
+    outlier[ys, xs] = np.linalg.norm(diff, axis=1) > 12.0
     outlier = cv2.morphologyEx(outlier.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
     clutter = float(outlier.sum() / max(m.sum(), 1) * 100)
 
@@ -73,10 +105,11 @@ def background_uniform(a, lim):
     near = cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (41, 41))).astype(bool) & m
     if a.face is not None:
         near[int(a.face.points[:, 1].max()) + 10:, :] = False  # below the chin: shoulders, not the head
-    far = m & ~cv2.dilate(person, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (121, 121))).astype(bool)
+    far = m & ~dilate_ellipse(person, 121)
     shadow = 0.0
     if far.sum() > 200:
-        resid_l = lab[:, :, 0] - plane[:, :, 0]  # after removing the overall gradient
+        resid_l = np.zeros((h, w), np.float32)  # L* after removing the overall gradient
+        resid_l[ys, xs] = diff[:, 0]
         far_l = float(np.median(resid_l[far]))
         cx = a.face_cx if a.face is not None else w / 2
         cols = np.arange(w)[None, :]
