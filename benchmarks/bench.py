@@ -1,0 +1,382 @@
+"""photocheck benchmarks: how close a check is to its physical floor, batch throughput, memory.
+
+Run from the repository root (needs ``../shared/faces`` for the London photos)::
+
+    /work/venv/bin/python benchmarks/bench.py            # the full run (minutes; 500/2,000-file shoots)
+    /work/venv/bin/python benchmarks/bench.py --quick    # a small run while developing (~1 min)
+    /work/venv/bin/python benchmarks/bench.py --profile camera   # pyinstrument profile of the check
+
+What it measures, in one run on one machine:
+
+(a) the floor: decoding the file at full size and at the reduced size the check decodes (JPEG
+    draft mode), and every model inference one check makes, replayed on the exact arrays the
+    check passed to the models (recorded by a wrapper around the per-process ``Models``);
+(b) a full ``photocheck.check`` of a 480×640 upload file (``tests/support/compose.py``);
+(c) a full check of a 24-megapixel 6000×4000 camera original (``original`` profile): a London
+    face composed on blue, scaled up, with sensor-like grain and camera EXIF;
+(d) batch throughput on a generated shoot of camera-size files, with 1 worker and with all
+    cores, via ``photocheck.batch.runner.run_batch`` when it exists (else a process pool over
+    ``photocheck.check``; the output says which); peak RSS per worker for a short and a long
+    shoot, each in a fresh process so the peaks do not mix.
+
+Every number is a median over repeats; ratios are check time / floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
+
+CAMERA_SIZE = (6000, 4000)  # width × height: 24 megapixels, a typical APS-C / full-frame camera
+SHOOT_CACHE = Path(tempfile.gettempdir()) / "photocheck-bench-shoot"
+
+
+# -- inputs ------------------------------------------------------------------------------------
+def camera_original(face_id: str, expr: str = "03", *, seed: int = 0, shift: tuple[int, int] = (0, 0),
+                    when: str = "2026:06:01 09:00:00", size=CAMERA_SIZE) -> bytes:
+    """A camera-style JPEG: a London face on blue, scaled to the camera frame, grain, camera EXIF."""
+    import cv2
+    from support.compose import london, on_background, read_rgb
+
+    person = on_background(read_rgb(london(face_id, expr)))  # square, blue above and at the sides
+    W, H = size
+    k = H / person.shape[0]
+    person = cv2.resize(person, (round(person.shape[1] * k), H), interpolation=cv2.INTER_CUBIC)
+    canvas = np.empty((H, W, 3), np.uint8)
+    canvas[:] = person[:1, :1]  # the blue of the backdrop
+    x0 = (W - person.shape[1]) // 2 + shift[0]
+    xa, xb = max(0, x0), min(W, x0 + person.shape[1])
+    canvas[:, xa:xb] = person[:, xa - x0: xb - x0]
+    if shift[1]:
+        canvas = np.roll(canvas, shift[1], axis=0)
+    rng = np.random.default_rng(seed)  # sensor-like grain, so the file has camera-like entropy
+    tile = rng.integers(-3, 4, size=(500, 500, 3), dtype=np.int16)
+    noise = np.tile(tile, (H // 500 + 1, W // 500 + 1, 1))[:H, :W]
+    canvas = np.clip(canvas.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS 90D"
+    exif[0x0112] = 1
+    exif.get_ifd(0x8769)[0x9003] = when
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, "JPEG", quality=92, subsampling="4:2:2", exif=exif.tobytes(),
+                                 dpi=(72, 72))
+    return buf.getvalue()
+
+
+def upload_file(face_id: str = "005") -> bytes:
+    from support.compose import compliant_upload
+
+    return compliant_upload(face_id)
+
+
+def _unique_copy(data: bytes, tag: str) -> bytes:
+    """The same JPEG with a distinct COM segment after SOI: different bytes, same image."""
+    payload = f"photocheck-bench {tag}".encode()
+    return data[:2] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + data[2:]
+
+
+def make_shoot(n: int, distinct: int, root: Path) -> tuple[Path, Path]:
+    """A shoot of ``n`` camera files ``IMG_0001.jpg``… plus its shot log (``shots.csv``).
+
+    ``distinct`` images are generated (London faces × expressions, shifted, grain seeds); the rest
+    are copies with a distinct comment segment (different bytes, no symlinks). Cached across runs.
+    """
+    from support.compose import london_ids
+
+    shots = root / f"shots-{n}-{distinct}"
+    log = root / f"shots-{n}-{distinct}.csv"
+    if shots.is_dir() and len(list(shots.glob("*.jpg"))) == n and log.exists():
+        return shots, log
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    ids = london_ids()
+    base: list[bytes] = []
+    for i in range(min(n, distinct)):
+        fid, expr = ids[i % len(ids)], ("03", "08")[(i // len(ids)) % 2]
+        rnd = i // (2 * len(ids))
+        base.append(camera_original(fid, expr, seed=i, shift=(37 * rnd % 200 - 100, 23 * rnd % 80 - 40),
+                                    when=f"2026:06:01 {9 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"))
+    with open(log, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["shot_no", "student_id", "name"])
+        for i in range(n):
+            no = f"{i + 1:04d}"
+            data = base[i] if i < len(base) else _unique_copy(base[i % len(base)], no)
+            (shots / f"IMG_{no}.jpg").write_bytes(data)
+            w.writerow([no, f"2026{i + 1:06d}", f"学生{i + 1}"])
+    return shots, log
+
+
+# -- timing helpers ----------------------------------------------------------------------------
+def median_time(fn, repeats: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    ts = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t)
+    return statistics.median(ts)
+
+
+class Recorder:
+    """Wraps the per-process Models and records the arrays each inference was given."""
+
+    def __init__(self, models):
+        self._m = models
+        self.calls: list[tuple[str, tuple]] = []
+
+    def __getattr__(self, name):
+        return getattr(self._m, name)
+
+    def detect_faces(self, rgb):
+        self.calls.append(("detect_faces", (rgb.copy(),)))
+        return self._m.detect_faces(rgb)
+
+    def landmarks(self, rgb):
+        self.calls.append(("landmarks", (rgb.copy(),)))
+        return self._m.landmarks(rgb)
+
+    def person_mask(self, rgb):
+        self.calls.append(("person_mask", (rgb.copy(),)))
+        return self._m.person_mask(rgb)
+
+    def embedding(self, rgb, row):
+        self.calls.append(("embedding", (rgb.copy(), row.copy())))
+        return self._m.embedding(rgb, row)
+
+
+def decode_times(data: bytes, work_short_side: int, repeats: int) -> dict[str, float]:
+    """Full decode to RGB, and the reduced-size (draft) decode the loader uses."""
+
+    def full():
+        im = Image.open(io.BytesIO(data))
+        im.load()
+        return np.asarray(im.convert("RGB"))
+
+    def reduced():
+        im = Image.open(io.BytesIO(data))
+        w, h = im.size
+        short = min(w, h)
+        if im.format == "JPEG" and short > 2 * work_short_side:
+            k = work_short_side / short
+            im.draft("RGB", (int(w * k + 0.999), int(h * k + 0.999)))
+        im.load()
+        return np.asarray(im.convert("RGB"))
+
+    out = {"decode_full": median_time(full, repeats)}
+    out["decode_reduced"] = median_time(reduced, repeats)
+    out["reduced_shape"] = list(reduced().shape[:2])
+    return out
+
+
+def floor_and_check(label: str, path: Path, profile: str, repeats: int) -> dict:
+    """(a) the floor and (b)/(c) the full check of one file, same process, same models."""
+    import photocheck
+    from photocheck.inference import get_models
+    from photocheck.io import WORK_SHORT_SIDE
+
+    data = path.read_bytes()
+    models = get_models()
+    rec = Recorder(models)
+    rep = photocheck.check(str(path), profile=profile, models=rec)  # also warms every model
+    res: dict = {"label": label, "profile": profile, "file_bytes": len(data),
+                 "size": list(Image.open(path).size), "ok": rep.ok,
+                 "errors": [f.rule for f in rep.findings if f.status == "error"]}
+    res.update(decode_times(data, WORK_SHORT_SIDE, repeats))
+    infer = {}
+    for i, (meth, args) in enumerate(rec.calls):
+        fn = getattr(models, meth)
+        key = f"{meth}#{i} {'×'.join(map(str, args[0].shape[:2]))}"
+        infer[key] = median_time(lambda: fn(*args), repeats)
+    res["inference"] = infer
+    decode = res["decode_reduced"] if res["reduced_shape"] != list(Image.open(path).size)[::-1] else res["decode_full"]
+    res["floor"] = decode + sum(infer.values())
+    res["check"] = median_time(lambda: photocheck.check(str(path), profile=profile, models=models), repeats)
+    res["ratio"] = res["check"] / res["floor"]
+    return res
+
+
+# -- batch (runs in a fresh child process per measurement) -----------------------------------------
+def _pool_check(path: str) -> bool:
+    import photocheck
+
+    return photocheck.check(path, profile="original").ok
+
+
+def batch_child(shots: str, log: str, out: str, workers: int, mode: str) -> dict:
+    files = sorted(str(p) for p in Path(shots).glob("*.jpg"))
+    t = time.perf_counter()
+    if mode == "runner":
+        from photocheck.batch.runner import run_batch
+
+        run_batch(shots, log, out, workers=workers)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as ex:
+            list(ex.map(_pool_check, files, chunksize=4))
+    wall = time.perf_counter() - t
+    kb = 1024  # ru_maxrss is in KiB on Linux
+    return {"files": len(files), "wall": wall, "per_file": wall / max(len(files), 1), "workers": workers,
+            "mode": mode, "peak_rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kb / 2**20,
+            "peak_rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * kb / 2**20}
+
+
+def run_batch_measure(shots: Path, log: Path, workers: int, mode: str) -> dict:
+    out = Path(tempfile.mkdtemp(prefix="photocheck-bench-out-"))
+    try:
+        cmd = [sys.executable, __file__, "--batch-child", str(shots), str(log), str(out / "out"), str(workers), mode]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            return {"error": (p.stderr or p.stdout).strip().splitlines()[-5:], "workers": workers, "mode": mode}
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+        # a worker is a child process; with one in-process worker the child itself is the worker
+        res["peak_rss_per_worker_mb"] = res["peak_rss_worker_mb"] or res["peak_rss_self_mb"]
+        return res
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def batch_mode() -> str:
+    """``runner`` when photocheck.batch.runner.run_batch imports, else the process-pool fallback."""
+    try:
+        from photocheck.batch.runner import run_batch  # noqa: F401
+    except Exception:
+        return "pool"
+    return "runner"
+
+
+# -- report ------------------------------------------------------------------------------------
+def fmt_ms(s: float) -> str:
+    return f"{s * 1000:8.1f} ms"
+
+
+def print_single(r: dict) -> None:
+    print(f"\n== {r['label']}: {r['size'][0]}×{r['size'][1]} px, {r['file_bytes'] / 1024:.0f} KB, profile {r['profile']}")
+    print(f"  decode full          {fmt_ms(r['decode_full'])}")
+    print(f"  decode reduced       {fmt_ms(r['decode_reduced'])}   -> {r['reduced_shape'][1]}×{r['reduced_shape'][0]}")
+    for k, v in r["inference"].items():
+        print(f"  {k:<20} {fmt_ms(v)}")
+    print(f"  floor                {fmt_ms(r['floor'])}")
+    print(f"  check                {fmt_ms(r['check'])}   ratio check/floor = {r['ratio']:.2f}")
+    if r["errors"]:
+        print(f"  !! rules in error: {r['errors']}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small run: few repeats, small shoots")
+    ap.add_argument("--no-batch", action="store_true", help="skip (d), the batch measurements")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--profile", choices=["camera", "upload"], help="pyinstrument profile of 20 checks, then exit")
+    ap.add_argument("--batch-child", nargs=5, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.batch_child:
+        shots, log, out, workers, mode = args.batch_child
+        print(json.dumps(batch_child(shots, log, out, int(workers), mode)))
+        return
+
+    from support.compose import faces_available
+
+    if not faces_available():
+        sys.exit("benchmarks need ../shared/faces (or PHOTOCHECK_FACES)")
+    work = Path(tempfile.mkdtemp(prefix="photocheck-bench-"))
+    try:
+        upload = work / "upload_005.jpg"
+        upload.write_bytes(upload_file("005"))
+        camera = work / "camera_005.jpg"
+        camera.write_bytes(camera_original("005"))
+        if args.profile:
+            from pyinstrument import Profiler
+
+            import photocheck
+
+            path, prof = (camera, "original") if args.profile == "camera" else (upload, "upload")
+            photocheck.check(str(path), profile=prof)
+            p = Profiler(interval=0.0005)
+            p.start()
+            for _ in range(20):
+                photocheck.check(str(path), profile=prof)
+            p.stop()
+            print(p.output_text(unicode=True, color=False, show_all=False))
+            return
+
+        repeats = 5 if args.quick else 15
+        results: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
+                                     "loadavg_start": os.getloadavg()}, "quick": args.quick}
+        results["upload"] = floor_and_check("(b) upload file", upload, "upload", repeats)
+        print_single(results["upload"])
+        results["camera"] = floor_and_check("(c) camera original", camera, "original", repeats)
+        print_single(results["camera"])
+
+        if not args.no_batch:
+            cores = os.cpu_count() or 1
+            mode = batch_mode()
+            n_shoot, n_small, n_big, distinct = (40, 20, 80, 24) if args.quick else (500, 100, 2000, 500)
+            SHOOT_CACHE.mkdir(exist_ok=True)
+            shots, log = make_shoot(n_shoot, distinct, SHOOT_CACHE)
+            print(f"\n== (d) batch on {n_shoot} camera files ({min(n_shoot, distinct)} distinct images), "
+                  f"mode: {'run_batch' if mode == 'runner' else 'process pool over photocheck.check (run_batch not available)'}")
+            b1 = run_batch_measure(shots, log, 1, mode)
+            bn = run_batch_measure(shots, log, cores, mode)
+            results["batch"] = {"mode": mode, "files": n_shoot, "distinct": min(n_shoot, distinct), "w1": b1, "wn": bn}
+            for b in (b1, bn):
+                if "error" in b:
+                    print(f"  workers={b['workers']}: FAILED {b['error']}")
+                else:
+                    print(f"  workers={b['workers']}: {b['wall']:7.1f} s, {fmt_ms(b['per_file'])}/file, "
+                          f"per-file/floor = {b['per_file'] / results['camera']['floor']:.2f}, "
+                          f"peak RSS/worker {b['peak_rss_per_worker_mb']:.0f} MB")
+            if "error" not in b1 and "error" not in bn:
+                results["batch"]["speedup"] = b1["wall"] / bn["wall"]
+                print(f"  speed-up {cores} workers / 1 worker = {results['batch']['speedup']:.2f}")
+            # memory per worker vs number of files: a short and a long shoot, all cores
+            small, slog = make_shoot(n_small, distinct, SHOOT_CACHE)
+            big, blog = make_shoot(n_big, distinct, SHOOT_CACHE)
+            m_small = run_batch_measure(small, slog, cores, mode)
+            m_big = run_batch_measure(big, blog, cores, mode)
+            results["memory"] = {"small": m_small, "big": m_big}
+            for m in (m_small, m_big):
+                if "error" in m:
+                    print(f"  {m.get('files', '?')} files: FAILED {m['error']}")
+                else:
+                    print(f"  {m['files']:5d} files, {cores} workers: peak RSS/worker {m['peak_rss_per_worker_mb']:.0f} MB "
+                          f"({fmt_ms(m['per_file'])}/file)")
+        results["machine"]["loadavg_end"] = os.getloadavg()
+        print("\n== summary")
+        print(f"  upload check / floor  = {results['upload']['ratio']:.2f}   (goal ≤ 2.0)")
+        print(f"  camera check / floor  = {results['camera']['ratio']:.2f}   (goal ≤ 1.5)")
+        if "batch" in results and "speedup" in results["batch"]:
+            print(f"  batch per-file / floor (1 worker) = {results['batch']['w1']['per_file'] / results['camera']['floor']:.2f}")
+            print(f"  multi-worker speed-up = {results['batch']['speedup']:.2f}   (goal ≥ 1.8 on 2 workers)")
+        print(f"  load average start/end: {results['machine']['loadavg_start']} / {results['machine']['loadavg_end']}")
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
