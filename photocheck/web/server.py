@@ -182,7 +182,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _json(self, obj: dict, status: int = 200) -> None:
-        self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+        try:
+            self._send(status, json.dumps(obj, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+        except (BrokenPipeError, ConnectionResetError):  # the page was closed or reloaded meanwhile
+            self.close_connection = True
 
     def _error(self, zh: str, en: str, status: int = 200) -> None:
         self._json({"verdict": "error", "headline": _both("无法检查", "Cannot check"),
@@ -230,12 +233,14 @@ class Handler(BaseHTTPRequestHandler):
         n = max(0, min(n, len(body)))
         photo, reference = body[:n], body[n:] or None
         try:
-            self._json(process(photo, name, reference, ref_name))
+            answer = process(photo, name, reference, ref_name)
         except Exception as e:  # never a server error page: say what happened, in both languages
             if getattr(self.server, "verbose", False):
                 traceback.print_exc()
             self._error(f"检查时出错（{type(e).__name__}）。请换一张照片再试；如仍出错，请把照片和此信息交给老师。",
                         f"Checking failed ({type(e).__name__}: {e}). Try another photo; if it happens again, report it with the photo.")
+            return
+        self._json(answer)
 
     def _drain(self, length: int) -> None:
         """Read and drop an oversized body (up to 8× the cap) so the browser gets the answer."""

@@ -142,6 +142,7 @@ function render(r) {
     tbody.appendChild(tr);
   }
   $("all-box").hidden = rows.length === 0;
+  $("all-box").open = (r.problems || []).length === 0; // nothing to fix: show what was checked
   verdict.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
@@ -150,7 +151,9 @@ function localError(zh, en) {
 }
 
 async function check() {
-  if (!state.photo || state.busy) return;
+  if (!state.photo) return;
+  if (state.busy) { state.again = true; return; } // a slot changed while checking: check again after
+  state.again = false;
   const total = state.photo.size + (state.reference ? state.reference.size : 0);
   if (total > MAX_BYTES) {
     localError(`文件太大（${(total / 1048576).toFixed(1)} MB），最大 25 MB。请上传照片原图，不要上传视频或压缩包。`,
@@ -162,6 +165,7 @@ async function check() {
     return;
   }
   showBusy(true);
+  $("result").hidden = true; // never show the previous photo's verdict for this one
   const q = new URLSearchParams({ photo: String(state.photo.size), name: state.photo.name || "photo.jpg" });
   if (state.reference) q.set("ref_name", state.reference.name || "enrollment.jpg");
   const parts = state.reference ? [state.photo, state.reference] : [state.photo];
@@ -182,6 +186,7 @@ async function check() {
                "Cannot reach the check service on this computer. Make sure the window running photocheck serve is still open.");
   } finally {
     showBusy(false);
+    if (state.again) check();
   }
 }
 

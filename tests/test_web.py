@@ -1,0 +1,185 @@
+"""`photocheck serve` in a real headless browser (Debian's Chromium driven by Playwright).
+
+A student uploads a compliant file, a phone-style original (fixed and downloaded), a photo that
+cannot be used, and bad uploads; the page must answer each plainly. Screenshots at laptop and
+phone width go to $PHOTOCHECK_SCREENSHOTS (default: pytest's temp dir) for a person to look at.
+Skips cleanly when Chromium or Playwright is missing (CI installs both).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import threading
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from support.compose import compliant_upload, faces_available, london, on_background, read_rgb
+
+import photocheck
+from photocheck.web.server import MAX_UPLOAD_BYTES, make_server
+
+CHROMIUM = os.environ.get("PHOTOCHECK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = make_server(0)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}/"
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_server_binds_loopback_only_and_answers_bad_requests_with_json(server):
+    assert server.startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(server) as r:  # the page itself, with a policy forbidding outside requests
+        html = r.read().decode()
+        assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    assert "http" not in html.replace("http-equiv", "")  # no external scripts, fonts, links
+    req = urllib.request.Request(server + "api/check?name=big.jpg", data=b"\0" * (MAX_UPLOAD_BYTES + 1), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req)
+    body = json.loads(err.value.read())
+    assert err.value.code == 413 and body["verdict"] == "error" and "MB" in body["detail"]["en"]
+
+
+# -- the browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not CHROMIUM:
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
+                                                   args=FLAGS, accept_downloads=True,
+                                                   viewport={"width": 1280, "height": 900})
+        yield ctx
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    d = Path(os.environ.get("PHOTOCHECK_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> dict[str, Path]:
+    if not faces_available():
+        pytest.skip("../shared/faces is not available")
+    d = tmp_path_factory.mktemp("photos")
+    out = {"compliant": d / "london_036_upload.jpg", "phone": d / "IMG_2041.jpg",
+           "grey_wall": d / "london_006_original.jpg", "two_faces": d / "two_people.jpg",
+           "not_image": d / "notes.jpg"}
+    out["compliant"].write_bytes(compliant_upload("036"))
+    Image.fromarray(on_background(read_rgb(london("005")))).save(out["phone"], quality=90)
+    out["grey_wall"].write_bytes(london("006").read_bytes())
+    a, b = on_background(read_rgb(london("005"))), on_background(read_rgb(london("034")))
+    Image.fromarray(np.hstack([a, b[: a.shape[0], : a.shape[1]]])).save(out["two_faces"], quality=90)
+    out["not_image"].write_text("这不是照片 / not a photo")
+    return out
+
+
+def _check(page, path: Path, ref: Path | None = None) -> str:
+    page.locator("#photo").set_input_files(str(path))
+    if ref is not None:
+        page.locator("#reference").set_input_files(str(ref))
+    page.wait_for_function("() => !document.getElementById('result').hidden && "
+                           "document.getElementById('busy').hidden", timeout=60_000)
+    return page.get_attribute("#verdict", "data-verdict")
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    pg = browser.new_page()
+    outside = []
+    pg.on("request", lambda r: outside.append(r.url) if not r.url.startswith((server, "data:", "blob:")) else None)
+    pg.goto(server)
+    yield pg
+    assert outside == [], f"the page made requests off this machine: {outside}"
+    pg.close()
+
+
+def test_compliant_upload_passes(page, photos, shots):
+    assert _check(page, photos["compliant"]) == "pass"
+    assert "可以直接上传" in page.inner_text("#verdict-head")
+    assert page.locator("#problems li").count() == 0
+    assert page.is_visible("#annotated") and page.locator("#annotated").evaluate("i => i.naturalWidth") == 480
+    page.screenshot(path=str(shots / "laptop_pass.png"), full_page=True)
+
+
+def test_phone_original_is_fixed_and_the_download_passes(page, photos, shots, tmp_path):
+    assert _check(page, photos["phone"]) == "fixed"
+    with page.expect_download() as dl:
+        page.click("#download")
+    saved = tmp_path / dl.value.suggested_filename
+    dl.value.save_as(str(saved))
+    assert saved.name == "IMG_2041_480x640.jpg"
+    assert Image.open(saved).size == (480, 640)
+    report = photocheck.check(str(saved), lang="en")
+    assert report.ok, [(f.rule, f.value) for f in report.failed]
+    page.screenshot(path=str(shots / "laptop_fixed.png"), full_page=True)
+
+
+def test_unusable_photo_explains_in_chinese_and_english(page, photos, shots):
+    assert _check(page, photos["grey_wall"]) == "fail"
+    assert page.is_hidden("#download")
+    problems = page.locator("#problems li")
+    assert [problems.nth(i).get_attribute("data-rule") for i in range(problems.count())] == ["background.color"]
+    zh = page.inner_text("#problems")
+    assert "背景" in zh and "请使用" in zh  # what is wrong, and what to do
+    page.click("#lang")
+    en = page.inner_text("#problems")
+    assert "background colour" in en and "背景" not in en
+    page.screenshot(path=str(shots / "laptop_fail_en.png"), full_page=True)
+    page.click("#lang")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.screenshot(path=str(shots / "phone_fail.png"), full_page=True)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the page must not scroll sideways on a phone"
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_bad_uploads_get_a_clear_message(page, photos, shots):
+    assert _check(page, photos["not_image"]) == "error"
+    assert "notes.jpg" in page.inner_text("#verdict") and "无法读取" in page.inner_text("#verdict")
+    assert _check(page, photos["two_faces"]) == "fail"
+    text = page.inner_text("#verdict")
+    assert "2 张人脸" in text, text
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(shots / "phone_two_faces.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_enrollment_slot(page, photos, shots):
+    """The optional second photo: the same file as the enrollment photo must not pass as a new photo
+    when the authenticity rules are installed; without them the page says it did not compare."""
+    verdict = _check(page, photos["phone"], ref=photos["phone"])
+    note = page.inner_text("#refnote")
+    if photocheck.web.server.references_available():
+        from photocheck.rules import all_rules
+
+        if "authenticity.enrollment_reuse" not in {r.id for r in all_rules()}:
+            pytest.skip("authenticity rules not installed yet")
+        assert verdict == "fail" and page.locator('#problems li[data-rule="authenticity.enrollment_reuse"]').count() == 1
+    else:
+        assert "未检查" in note
+    page.screenshot(path=str(shots / "laptop_reference.png"), full_page=True)
+    page.click("#clear-ref")  # back to the photo alone
+    page.wait_for_function("() => !document.getElementById('result').hidden && "
+                           "document.getElementById('busy').hidden", timeout=60_000)
+    assert page.get_attribute("#verdict", "data-verdict") == "fixed"
