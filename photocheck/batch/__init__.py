@@ -1,0 +1,13 @@
+"""The campus-shoot batch pipeline: match camera files to the shot-number log, choose retakes, check,
+export upload files, and report (``photocheck batch``; see docs/batch.md).
+
+>>> from photocheck.batch import run_batch
+>>> result = run_batch("samples/shoot/shots", "samples/shoot/shots.csv", "out", workers=1)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from .roster import Roster, RosterError, Row, read_roster
+from .runner import BatchInterrupted, BatchResult, BatchUsageError, run_batch
+
+__all__ = ["run_batch", "BatchResult", "BatchUsageError", "BatchInterrupted", "read_roster", "Roster", "Row", "RosterError"]

@@ -1,0 +1,69 @@
+"""``photocheck batch``: the campus-shoot pipeline on the command line."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("batch")
+@click.argument("shots_dir", type=click.Path(file_okay=False))
+@click.option("--log", "log", required=True, type=click.Path(dir_okay=False),
+              help="Shot-number log: CSV (UTF-8/GBK) or XLSX with shot_no/拍摄号 and student_id/学号 or name/姓名.")
+@click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
+              help="Output folder (upload/, review/, report.json/.csv/.html).")
+@click.option("--references", type=click.Path(file_okay=False), help="Folder of reference photos named by student id.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
+@click.option("--force", is_flag=True, help="Overwrite existing upload files whose content differs.")
+@click.option("--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (files must be readable by the workers).")
+@click.option("--name-template", default="{student_id}.jpg", show_default=True,
+              help="Upload file name: {student_id} {name} {shot_no} {code}.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Report language.")
+@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
+def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, as_json):
+    """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
+    photo and write upload-ready files plus report.json / report.csv / report.html.
+
+    Exit code: 0 every student ok, 1 some student needs attention, 2 usage or input error.
+    Interrupted? Run the same command again: finished files are not analysed twice.
+    """
+    from .roster import RosterError
+    from .runner import BatchInterrupted, BatchUsageError, run_batch
+
+    zh = lang == "zh"
+    try:
+        result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
+                           scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang)
+    except (BatchUsageError, RosterError) as e:
+        click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
+        sys.exit(2)
+    except (KeyboardInterrupt, BatchInterrupted) as e:
+        msg = ("已中断。已完成的分析保存在输出文件夹中，重新运行同一命令即可继续。" if zh else
+               "interrupted. Finished analyses are kept in the output folder; run the same command again to continue.")
+        click.secho(msg + (f" ({e})" if str(e) else ""), fg="yellow", err=True)
+        sys.exit(130 if isinstance(e, KeyboardInterrupt) else 1)
+    if as_json:
+        from .reports import json_text
+
+        click.echo(json_text(result.report))
+        sys.exit(result.exit_code)
+    print_summary(result, lang)
+    sys.exit(result.exit_code)
+
+
+def print_summary(result, lang: str) -> None:
+    from .reports import STATUS_TEXT
+
+    zh = lang == "zh"
+    rep = result.report
+    sm = rep["summary"]
+    click.echo()
+    for i in rep["mismatches"]:
+        click.secho(f"  ! {i['message']}", fg="yellow")
+    parts = [f"{STATUS_TEXT[k][0 if zh else 1]} {v}" for k, v in sm["students"].items()]
+    fparts = [f"{STATUS_TEXT[k][0 if zh else 1]} {v}" for k, v in sm["files_by_status"].items()]
+    click.secho(("学生：" if zh else "students: ") + ", ".join(parts), bold=True,
+                fg="green" if result.exit_code == 0 else "red")
+    click.echo(("文件：" if zh else "files: ") + ", ".join(fparts))
+    click.echo(("报告：" if zh else "report: ") + result.files.get("html", ""))

@@ -1,0 +1,449 @@
+"""Match camera frames to log rows: the heart of the batch pipeline.
+
+1. Frames whose file name carries a shot number (staff renamed them) go to that row directly.
+2. The other frames are put in capture order (EXIF time, then file sequence) and consecutive frames of
+   the same face (SFace identity, within a time gap) become one *subject*: a student and their retakes.
+3. Subjects are aligned to the log rows in shot order by dynamic programming with four moves: match,
+   missing row, extra subject (stranger), and a swapped neighbouring pair. A match costs what the
+   evidence says against it: identity against the student's reference photo (``--references``) and
+   the capture time against the log time (when the log has times; the camera's clock offset is
+   estimated). With no evidence every match costs 0, so the order decides.
+4. Nothing is guessed silently: each match is *confirmed* (identity or time agrees), *contradicted*
+   (identity or time disagrees) or *by order*. Between two confirmed matches, if the run contains a
+   missing row, a stranger or a contradiction, the order-only matches there are not trusted: those
+   rows are reported as mismatches with the candidate photos, and the place where the alignment
+   breaks is named by shot numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .roster import Row, parse_time
+
+
+@dataclass
+class Frame:
+    rel: str
+    seconds: float | None
+    embedding: np.ndarray | None
+    order: int = 0  # position in capture order
+    shot_key: str | None = None  # from the file name
+
+
+@dataclass
+class Subject:
+    frames: list[Frame]
+    embedding: np.ndarray | None = None
+    seconds: float | None = None
+    named: str | None = None  # shot key when the frames were named by shot number
+
+    @property
+    def files(self) -> list[str]:
+        return [f.rel for f in self.frames]
+
+
+@dataclass
+class Issue:
+    kind: str  # count | missing | stranger | swap | identity | time | ambiguous | duplicate | no_face | unreadable | not_image
+    shot_nos: list[str]
+    files: list[str]
+    zh: str
+    en: str
+
+    def to_dict(self, lang: str) -> dict:
+        return {"kind": self.kind, "shot_nos": self.shot_nos, "files": self.files,
+                "message": self.zh if lang == "zh" else self.en}
+
+
+@dataclass
+class RowMatch:
+    subject: int | None = None  # index into subjects, when the row got a photo
+    state: str = "missing"  # ok | missing | mismatch   (ok = matched and trusted)
+    how: str = ""  # name | identity | time | order | swap
+    similarity: float | None = None  # to the reference
+    time_residual: float | None = None  # s
+    candidates: list[str] = field(default_factory=list)  # files, when the match cannot be trusted
+    issues: list[Issue] = field(default_factory=list)
+
+
+@dataclass
+class MatchResult:
+    subjects: list[Subject]
+    rows: list[RowMatch]
+    unassigned: list[int]  # subjects with no trusted row
+    issues: list[Issue]
+    clock_offset: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def exif_seconds(values: list[str | None]) -> list[float | None]:
+    """EXIF "YYYY:MM:DD HH:MM:SS" as seconds since midnight of the earliest day seen."""
+    parsed = [parse_time(v) if v else None for v in values]
+    days = [p.replace(hour=0, minute=0, second=0, microsecond=0) for p in parsed if p]
+    if not days:
+        return [None] * len(values)
+    base = min(days)
+    return [(p - base).total_seconds() if p else None for p in parsed]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def group_subjects(frames: list[Frame], same_person: float, max_gap: float) -> list[Subject]:
+    """Consecutive frames (capture order) of one face, within ``max_gap`` seconds, form a subject."""
+    subjects: list[Subject] = []
+    for f in frames:
+        cur = subjects[-1] if subjects else None
+        if cur is not None and f.embedding is not None:
+            last = cur.frames[-1]
+            sim = max(float(f.embedding @ last.embedding), float(f.embedding @ cur.embedding))
+            gap = None if f.seconds is None or last.seconds is None else f.seconds - last.seconds
+            if sim >= same_person and (gap is None or gap <= max_gap):
+                cur.frames.append(f)
+                cur.embedding = _unit(np.mean([g.embedding for g in cur.frames], axis=0))
+                continue
+        subjects.append(Subject([f], f.embedding, f.seconds))
+    return subjects
+
+
+def estimate_offset(t_s: list[float | None], t_r: list[float | None], tol: float) -> float | None:
+    """Camera clock minus log clock: the densest cluster of capture−log differences near the diagonal."""
+    n_s, n_r = len(t_s), len(t_r)
+    reach = 3 + abs(n_s - n_r)
+    d = [t_s[i] - t_r[j] for i in range(n_s) for j in range(max(0, i - reach), min(n_r, i + reach + 1))
+         if t_s[i] is not None and t_r[j] is not None]
+    if len(d) < 2:
+        return None
+    d = np.sort(np.array(d))
+    hi = np.searchsorted(d, d + tol, side="right")
+    k = int(np.argmax(hi - np.arange(len(d))))
+    return float(np.median(d[k:hi[k]]))
+
+
+class _Cost:
+    def __init__(self, subjects, rows, refs, offset, cfg):
+        self.s, self.r, self.refs, self.offset, self.cfg = subjects, rows, refs, offset, cfg
+
+    def evidence(self, i: int, j: int) -> tuple[float, float | None, float | None, str]:
+        """(cost, similarity, time residual, verdict: confirmed | contradicted | order)."""
+        ident, tcfg = self.cfg["identity"], self.cfg["time"]
+        s, row = self.s[i], self.r[j]
+        cost, sim, res = 0.0, None, None
+        id_state = t_state = None
+        ref = self.refs.get(j)
+        if ref is not None and s.embedding is not None:
+            sim = float(s.embedding @ ref)
+            hi, lo = ident["same_person"], ident["different_person"]
+            cost += self.cfg["alignment"]["identity_weight"] * float(np.clip((hi - sim) / (hi - lo), 0.0, 1.0))
+            id_state = "same" if sim >= hi else "different" if sim <= lo else "unsure"
+        if self.offset is not None and s.seconds is not None and row.seconds is not None:
+            res = s.seconds - row.seconds - self.offset
+            tol = tcfg["log_tolerance_s"]
+            cost += min(1.0, abs(res) / (2 * tol))
+            t_state = "fits" if abs(res) <= tol else "off"
+        if id_state == "same":
+            verdict = "confirmed"
+        elif id_state == "different":
+            verdict = "contradicted"
+        elif t_state == "fits":
+            verdict = "confirmed"
+        elif t_state == "off":
+            verdict = "contradicted"
+        else:
+            verdict = "order"
+        return cost, sim, res, verdict
+
+
+def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> list[tuple]:
+    """Minimum-cost monotone alignment. Returns steps: ("match", i, j) | ("miss", j) | ("extra", i) |
+    ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j."""
+    al = cfg["alignment"]
+    miss, extra, swap_p = al["missing_row"], al["extra_subject"], al["swap_penalty"]
+    band = int(al["band"]) + abs(n_s - n_r)
+    INF = math.inf
+    F = np.full((n_s + 1, n_r + 1), INF)
+    back: dict[tuple[int, int], tuple] = {}
+    F[0, 0] = 0.0
+    c = {}
+
+    def cm(i, j):
+        if (i, j) not in c:
+            c[(i, j)] = cost.evidence(i, j)[0]
+        return c[(i, j)]
+
+    for i in range(n_s + 1):
+        for j in range(max(0, i - band), min(n_r, i + band) + 1):
+            if i == 0 and j == 0:
+                continue
+            best, move = INF, None
+            if i and j and F[i - 1, j - 1] < INF:  # match first: ties prefer matching in order
+                v = F[i - 1, j - 1] + cm(i - 1, j - 1)
+                if v < best - 1e-9:
+                    best, move = v, ("match", i - 1, j - 1)
+            if j and F[i, j - 1] + miss < best - 1e-9:
+                best, move = F[i, j - 1] + miss, ("miss", j - 1)
+            if i and F[i - 1, j] + extra < best - 1e-9:
+                best, move = F[i - 1, j] + extra, ("extra", i - 1)
+            if i >= 2 and j >= 2 and F[i - 2, j - 2] < INF:
+                v = F[i - 2, j - 2] + cm(i - 2, j - 1) + cm(i - 1, j - 2) + swap_p
+                if v < best - 1e-9:
+                    best, move = v, ("swap", i - 2, j - 2)
+            F[i, j] = best
+            back[(i, j)] = move
+    steps = []
+    i, j = n_s, n_r
+    while i or j:
+        m = back[(i, j)]
+        steps.append(m)
+        if m[0] == "match":
+            i, j = i - 1, j - 1
+        elif m[0] == "miss":
+            j -= 1
+        elif m[0] == "extra":
+            i -= 1
+        else:
+            i, j = i - 2, j - 2
+    return steps[::-1]
+
+
+def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tuple[str, str]:
+    a = rows[j_before].shot_no if j_before is not None else None
+    b = rows[j_after].shot_no if j_after is not None and j_after < len(rows) else None
+    if a and b:
+        return f"拍摄号 {a} 与 {b} 之间", f"between shot {a} and shot {b}"
+    if a:
+        return f"拍摄号 {a} 之后", f"after shot {a}"
+    if b:
+        return f"拍摄号 {b} 之前", f"before shot {b}"
+    return "", ""
+
+
+def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict) -> MatchResult:
+    """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding."""
+    from .scan import shot_from_name  # noqa: F401  (frames come with shot_key already set)
+    from .roster import _shot_key
+
+    ident, tcfg = cfg["identity"], cfg["time"]
+    issues: list[Issue] = []
+    notes: list[str] = []
+    row_of_key = {_shot_key(r.shot_no): j for j, r in enumerate(rows)}
+    result_rows = [RowMatch() for _ in rows]
+
+    # 1. frames named by shot number
+    named: dict[str, list[Frame]] = {}
+    rest: list[Frame] = []
+    for f in frames:
+        if f.shot_key is not None and f.shot_key in row_of_key:
+            named.setdefault(f.shot_key, []).append(f)
+        else:
+            rest.append(f)
+    subjects: list[Subject] = []
+    for key, fs in named.items():
+        embs = [f.embedding for f in fs if f.embedding is not None]
+        subjects.append(Subject(fs, _unit(np.mean(embs, axis=0)) if embs else None,
+                                min((f.seconds for f in fs if f.seconds is not None), default=None), named=key))
+
+    # 2. capture order and subjects
+    if rest and all(f.seconds is not None for f in rest):
+        rest.sort(key=lambda f: (f.seconds, f.order))
+    else:
+        rest.sort(key=lambda f: f.order)
+        if any(f.seconds is not None for f in rest):
+            notes.append("some frames have no EXIF capture time: all frames ordered by file name")
+    first_free = len(subjects)
+    subjects += group_subjects(rest, ident["same_person"], tcfg["max_retake_gap_s"])
+
+    free_rows = [j for j in range(len(rows)) if _shot_key(rows[j].shot_no) not in named]
+    free_subj = list(range(first_free, len(subjects)))
+    sub_rows = [rows[j] for j in free_rows]
+    sub_refs = {k: refs[j] for k, j in enumerate(free_rows) if j in refs}
+    offset = estimate_offset([subjects[i].seconds for i in free_subj], [r.seconds for r in sub_rows],
+                             tcfg["log_tolerance_s"]) if any(r.seconds is not None for r in sub_rows) else None
+    cost = _Cost([subjects[i] for i in free_subj], sub_rows, sub_refs, offset, cfg)
+
+    # named subjects: checked against the reference, never moved
+    full_cost = _Cost(subjects, rows, refs, None, cfg)
+    for si in range(first_free):
+        j = row_of_key[subjects[si].named]
+        _, sim, _, verdict = full_cost.evidence(si, j)
+        rm = result_rows[j]
+        rm.subject, rm.how, rm.similarity = si, "name", sim
+        if verdict == "contradicted":
+            rm.state = "mismatch"
+            rm.issues.append(_identity_issue(rows[j], subjects[si], sim))
+        else:
+            rm.state = "ok"
+
+    assigned_subjects: set[int] = set(range(first_free))
+    steps = _align(cost, len(free_subj), len(sub_rows), cfg)
+
+    # 3. evidence of every step, and segments between confirmed anchors
+    info = []  # (step, verdict, sim, res)
+    for st in steps:
+        if st[0] == "match":
+            _, sim, res, verdict = cost.evidence(st[1], st[2])
+            info.append((st, verdict, sim, res))
+        elif st[0] == "swap":
+            e1, e2 = cost.evidence(st[1], st[2] + 1), cost.evidence(st[1] + 1, st[2])
+            info.append((st, "confirmed" if e1[3] == e2[3] == "confirmed" else "contradicted", (e1[1], e2[1]), (e1[2], e2[2])))
+        else:
+            info.append((st, st[0], None, None))
+
+    def row_j(k):  # local row index → global
+        return free_rows[k]
+
+    def subj_i(k):
+        return free_subj[k]
+
+    last_row_before: list[int | None] = []
+    seen_row = None
+    for st, *_ in info:
+        last_row_before.append(seen_row)
+        if st[0] in ("match", "miss"):
+            seen_row = st[2] if st[0] == "match" else st[1]
+        elif st[0] == "swap":
+            seen_row = st[2] + 1
+
+    k = 0
+    while k < len(info):
+        if info[k][0][0] in ("match", "swap") and info[k][1] == "confirmed":
+            k += 1
+            continue
+        # a run of non-anchor steps
+        e = k
+        while e < len(info) and not (info[e][0][0] in ("match", "swap") and info[e][1] == "confirmed"):
+            e += 1
+        run = info[k:e]
+        broken = any(v in ("miss", "extra", "contradicted") for _, v, *_ in run)
+        order_only = [(st, sim, res) for st, v, sim, res in run if st[0] == "match" and v == "order"]
+        before = last_row_before[k]
+        after_row = next((st[2] for st, *_ in info[e:] if st[0] in ("match", "swap")), None)
+        after_row = after_row if after_row is not None else next((st[1] for st, *_ in info[e:] if st[0] == "miss"), None)
+        where = _between(rows, row_j(before) if before is not None else None,
+                         row_j(after_row) if after_row is not None else None)
+        if broken and order_only:
+            cand_subjects = [subj_i(st[1]) for st, *_ in run if st[0] in ("match", "extra")]
+            cand_files = [f for si in cand_subjects for f in subjects[si].files]
+            amb_rows = [row_j(st[2]) for st, *_ in run if st[0] in ("match", "miss")]
+            shots = [rows[j].shot_no for j in amb_rows]
+            n_people, n_rows = len(cand_subjects), len(amb_rows)
+            issues.append(Issue("ambiguous", shots, cand_files,
+                                f"{where[0]}：照片中有 {n_people} 人，记录中有 {n_rows} 名学生，无法确定哪张照片属于谁。请核对拍摄顺序，或用 --references 提供学籍照片，或按拍摄号重命名照片后重新运行。",
+                                f"{where[1]}: the photos show {n_people} people but the log has {n_rows} students, so which photo is whose cannot be told. Check the shooting order, give --references, or rename the photos by shot number and run again."))
+            for j in amb_rows:
+                rm = result_rows[j]
+                rm.state, rm.how, rm.candidates = "mismatch", "ambiguous", cand_files
+        else:
+            for st, v, sim, res in run:
+                if st[0] == "match" and v == "order":
+                    j = row_j(st[2])
+                    rm = result_rows[j]
+                    rm.subject, rm.state, rm.how, rm.similarity, rm.time_residual = subj_i(st[1]), "ok", "order", sim, res
+                    assigned_subjects.add(subj_i(st[1]))
+            for st, v, sim, res in run:
+                if st[0] == "miss":
+                    j = row_j(st[1])
+                    w = _between(rows, row_j(before) if before is not None else None, row_j(after_row) if after_row is not None else None)
+                    result_rows[j].issues.append(Issue("missing", [rows[j].shot_no], [],
+                        f"没有找到拍摄号 {rows[j].shot_no} 的照片。请确认该生是否已拍摄、照片是否遗漏。",
+                        f"no photo found for shot {rows[j].shot_no}. Check whether the student was photographed and whether a file is missing."))
+        # contradictions are reported in every case
+        for st, v, sim, res in run:
+            if st[0] == "match" and v == "contradicted":
+                j, si = row_j(st[2]), subj_i(st[1])
+                rm = result_rows[j]
+                rm.state, rm.how, rm.similarity, rm.time_residual = "mismatch", "contradicted", sim, res
+                rm.candidates = subjects[si].files
+                rm.issues.append(_identity_issue(rows[j], subjects[si], sim) if sim is not None and sim <= ident["different_person"]
+                                 else _time_issue(rows[j], subjects[si], res))
+            if st[0] == "swap":
+                j1, j2 = row_j(st[2]), row_j(st[2] + 1)
+                s1, s2 = subj_i(st[1]), subj_i(st[1] + 1)
+                # contradicted swap: evidence too weak to claim identities; report like a contradiction
+                for j in (j1, j2):
+                    rm = result_rows[j]
+                    rm.state, rm.how, rm.candidates = "mismatch", "contradicted", subjects[s1].files + subjects[s2].files
+                issues.append(_swap_issue(rows[j1], rows[j2], subjects[s2], subjects[s1], confirmed=False))
+        k = e
+
+    for st, v, sim, res in info:
+        if st[0] == "match" and v == "confirmed":
+            j, si = row_j(st[2]), subj_i(st[1])
+            rm = result_rows[j]
+            rm.subject, rm.state, rm.similarity, rm.time_residual = si, "ok", sim, res
+            rm.how = "identity" if sim is not None and sim >= ident["same_person"] else "time"
+            assigned_subjects.add(si)
+        elif st[0] == "swap" and v == "confirmed":
+            j1, j2 = row_j(st[2]), row_j(st[2] + 1)
+            s_for_j2, s_for_j1 = subj_i(st[1]), subj_i(st[1] + 1)
+            for j, si, sm in ((j1, s_for_j1, sim[1]), (j2, s_for_j2, sim[0])):
+                rm = result_rows[j]
+                rm.subject, rm.state, rm.how, rm.similarity = si, "mismatch", "swap", sm
+                assigned_subjects.add(si)
+            iss = _swap_issue(rows[j1], rows[j2], subjects[s_for_j1], subjects[s_for_j2], confirmed=True)
+            result_rows[j1].issues.append(iss)
+            result_rows[j2].issues.append(iss)
+            issues.append(iss)
+
+    # missing rows: issues were attached; collect them globally
+    for j, rm in enumerate(result_rows):
+        if rm.state == "missing" and not any(i.kind == "missing" for i in rm.issues):
+            rm.issues.append(Issue("missing", [rows[j].shot_no], [],
+                                   f"没有找到拍摄号 {rows[j].shot_no} 的照片。", f"no photo found for shot {rows[j].shot_no}."))
+        for iss in rm.issues:
+            if iss.kind != "swap":
+                issues.append(iss)
+
+    # 4. subjects without a trusted row: strangers (extra) and those of broken runs
+    unassigned = [si for si in range(len(subjects)) if si not in assigned_subjects]
+    extra_steps = {subj_i(st[1]): k for k, (st, *_) in enumerate(info) if st[0] == "extra"}
+    for si in unassigned:
+        if si in extra_steps:
+            k = extra_steps[si]
+            before = last_row_before[k]
+            after_row = next((st[2] for st, *_ in info[k:] if st[0] in ("match", "swap")), None)
+            after_row = after_row if after_row is not None else next((st[1] for st, *_ in info[k:] if st[0] == "miss"), None)
+            w = _between(rows, row_j(before) if before is not None else None, row_j(after_row) if after_row is not None else None)
+            issues.append(Issue("stranger", [], subjects[si].files,
+                                f"{w[0]}拍摄的这个人不在记录中（{', '.join(subjects[si].files)}）。请确认其身份，补登记录后重新运行。",
+                                f"a person not in the log was photographed {w[1]} ({', '.join(subjects[si].files)}). Find out who it is, add them to the log and run again."))
+
+    if len(free_subj) != len(sub_rows):
+        issues.insert(0, Issue("count", [], [],
+                               f"照片中有 {len(free_subj)} 人，记录中有 {len(sub_rows)} 名学生（不含按拍摄号命名的照片）。",
+                               f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))
+    if not refs:
+        notes.append("no references: identities not verified; a swap of two students cannot be detected")
+    if offset is None and any(r.seconds is not None for r in rows):
+        notes.append("log times could not be compared with capture times")
+    return MatchResult(subjects, result_rows, unassigned, issues, offset, notes)
+
+
+def _identity_issue(row: Row, s: Subject, sim: float | None) -> Issue:
+    files = ", ".join(s.files)
+    return Issue("identity", [row.shot_no], s.files,
+                 f"拍摄号 {row.shot_no} 的照片（{files}）与该生的参考照片不像同一人（相似度 {sim:.2f}）。请核对。",
+                 f"the photo for shot {row.shot_no} ({files}) does not look like the student's reference photo (similarity {sim:.2f}). Check it.")
+
+
+def _time_issue(row: Row, s: Subject, res: float | None) -> Issue:
+    files = ", ".join(s.files)
+    return Issue("time", [row.shot_no], s.files,
+                 f"拍摄号 {row.shot_no} 按顺序对应的照片（{files}）拍摄时间与记录时间相差 {res:+.0f} 秒，可能不是该生。请核对。",
+                 f"the photo in order for shot {row.shot_no} ({files}) was taken {res:+.0f} s off the log time; it may not be this student. Check it.")
+
+
+def _swap_issue(r1: Row, r2: Row, s_r1: Subject, s_r2: Subject, confirmed: bool) -> Issue:
+    f1, f2 = ", ".join(s_r1.files), ", ".join(s_r2.files)
+    if confirmed:
+        return Issue("swap", [r1.shot_no, r2.shot_no], s_r1.files + s_r2.files,
+                     f"拍摄号 {r1.shot_no} 与 {r2.shot_no} 的拍摄顺序颠倒：{r1.shot_no} 的照片是 {f1}，{r2.shot_no} 的照片是 {f2}（已用参考照片核对）。请人工确认。",
+                     f"shots {r1.shot_no} and {r2.shot_no} were photographed in swapped order: {r1.shot_no} is {f1}, {r2.shot_no} is {f2} (checked against the references). Confirm by eye.")
+    return Issue("swap", [r1.shot_no, r2.shot_no], s_r1.files + s_r2.files,
+                 f"拍摄号 {r1.shot_no} 与 {r2.shot_no} 的照片可能顺序颠倒（{f1}；{f2}），证据不足以确定。请人工核对。",
+                 f"the photos of shots {r1.shot_no} and {r2.shot_no} may be in swapped order ({f1}; {f2}); the evidence is not enough to tell. Check by eye.")

@@ -1,0 +1,132 @@
+"""report.json, report.csv (UTF-8 with BOM for Chinese Excel, safe against formula injection) and
+report.html (one self-contained page for staff: mismatches first, a thumbnail per student).
+
+ID-document numbers are already masked in the report dict (see ``roster.mask_id``); nothing here
+ever sees the full number.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from pathlib import Path
+
+from .runner import atomic_write
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+STATUS_TEXT = {
+    "ok": ("合格", "ok"), "failed": ("不合格", "failed"), "missing": ("缺照片", "missing"),
+    "mismatch": ("需核对", "mismatch"), "unmatched": ("未匹配", "unmatched"),
+    "used": ("已使用", "used"), "retake": ("重拍", "retake"), "duplicate": ("重复", "duplicate"),
+    "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"),
+}
+
+
+def safe_cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula.
+
+    >>> safe_cell("=cmd|' /C calc'!A0"), safe_cell("2023001"), safe_cell(None)
+    ("'=cmd|' /C calc'!A0", '2023001', '')
+    """
+    if value is None:
+        return ""
+    s = str(value)
+    return "'" + s if s.startswith(_FORMULA_START) else s
+
+
+def json_text(report: dict) -> str:
+    clean = dict(report)
+    clean["students"] = [{k: v for k, v in s.items() if k != "thumbnail"} for s in report["students"]]
+    return json.dumps(clean, ensure_ascii=False, indent=2)
+
+
+def csv_bytes(report: dict, lang: str = "zh") -> bytes:
+    zh = lang == "zh"
+    extra_cols: list[str] = []
+    for s in report["students"]:
+        for k in (s.get("extra") or {}):
+            if k not in extra_cols:
+                extra_cols.append(k)
+    head = (["拍摄号", "学号", "姓名", "结果", "照片文件", "重拍文件", "输出文件", "问题", "采集码", "时间", "身份证号"] if zh else
+            ["shot_no", "student_id", "name", "status", "file", "retakes", "output", "problems", "code", "time", "id_number"])
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([safe_cell(h) for h in head + extra_cols])
+    for s in report["students"]:
+        problems = "; ".join(f["message"] or f["rule"] for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
+        row = [s.get("shot_no"), s.get("student_id"), s.get("name"), STATUS_TEXT[s["status"]][0 if zh else 1], s.get("file"),
+               "; ".join(s.get("retakes") or []), s.get("output"), problems, s.get("code"), s.get("time"), s.get("id_number")]
+        row += [(s.get("extra") or {}).get(k) for k in extra_cols]
+        w.writerow([safe_cell(v) for v in row])
+    return buf.getvalue().encode("utf-8-sig")  # the BOM makes Chinese Excel read UTF-8
+
+
+_CSS = """
+body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
+h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
+th{background:#f4f4f4;position:sticky;top:0} img{width:72px;border:1px solid #ccc}
+.st{font-weight:bold;white-space:nowrap} .ok{color:#1a7f37} .failed,.unreadable{color:#c62828} .missing,.mismatch,.unmatched,.duplicate{color:#b26a00}
+.issues li{margin:.3em 0} .summary span{display:inline-block;margin-right:1.2em} small{color:#666}
+"""
+
+
+def html_text(report: dict, lang: str = "zh") -> str:
+    zh = lang == "zh"
+    e = html.escape
+    t = (lambda a, b: a if zh else b)
+    out = [f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><meta charset='utf-8'>",
+           f"<title>{t('批量检查报告', 'Batch report')}</title><style>{_CSS}</style><body>",
+           f"<h1>{t('毕业照批量检查报告', 'Graduation photo batch report')}</h1>",
+           f"<p><small>{e(t('照片', 'Shots'))}: {e(report['shots'])} · {e(t('记录', 'Log'))}: {e(report['log'])}"
+           + (f" · {e(t('参考照片', 'References'))}: {e(report['references'])}" if report.get("references") else "") + "</small></p>"]
+    sm = report["summary"]
+    out.append("<p class='summary'>" + "".join(
+        f"<span class='st {e(k)}'>{e(STATUS_TEXT[k][0 if zh else 1])}: {v}</span>" for k, v in sm["students"].items()) + "</p>")
+    out.append(f"<h2>{t('需要处理的问题', 'Problems to resolve')} ({len(report['mismatches'])})</h2>")
+    if report["mismatches"]:
+        out.append("<ul class='issues'>" + "".join(
+            f"<li><b>{e(i['kind'])}</b> {e(i['message'])}</li>" for i in report["mismatches"]) + "</ul>")
+    else:
+        out.append(f"<p class='ok'>{t('没有发现匹配问题。', 'No matching problems found.')}</p>")
+    if report.get("notes"):
+        out.append("<p><small>" + "<br>".join(e(n) for n in report["notes"]) + "</small></p>")
+    out.append(f"<h2>{t('学生', 'Students')}</h2><table><tr>" + "".join(
+        f"<th>{e(h)}</th>" for h in (t("照片", "Photo"), t("拍摄号", "Shot"), t("学号", "Student id"), t("姓名", "Name"),
+                                     t("结果", "Verdict"), t("问题", "Problems"), t("文件", "Files"), t("身份证号", "ID number"))) + "</tr>")
+    order = {"mismatch": 0, "unmatched": 1, "missing": 2, "failed": 3, "ok": 4}
+    for s in sorted(report["students"], key=lambda s: order.get(s["status"], 5)):
+        img = f"<img alt='' src='data:image/jpeg;base64,{s['thumbnail']}'>" if s.get("thumbnail") else ""
+        probs = "".join(f"<li>{e(f['message'] or f['rule'])}</li>" for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
+        files = e(s.get("file") or "—")
+        if s.get("retakes"):
+            files += f"<br><small>{t('重拍', 'retakes')}: {e(', '.join(s['retakes']))}</small>"
+        if s.get("candidates"):
+            files += f"<br><small>{t('候选', 'candidates')}: {e(', '.join(s['candidates']))}</small>"
+        if s.get("output"):
+            files += f"<br><small>→ {e(s['output'])}</small>"
+        out.append(f"<tr><td>{img}</td><td>{e(s.get('shot_no') or '—')}</td><td>{e(s.get('student_id') or '—')}</td>"
+                   f"<td>{e(s.get('name') or '—')}</td><td class='st {e(s['status'])}'>{e(STATUS_TEXT[s['status']][0 if zh else 1])}</td>"
+                   f"<td><ul>{probs}</ul></td><td>{files}</td><td>{e(s.get('id_number') or '')}</td></tr>")
+    out.append("</table>")
+    other = [f for f in report["files"] if f["status"] not in ("used", "retake")]
+    out.append(f"<h2>{t('其他文件', 'Other files')} ({len(other)})</h2><table><tr><th>{t('文件', 'File')}</th>"
+               f"<th>{t('状态', 'Status')}</th><th>{t('说明', 'Note')}</th></tr>")
+    for f in other:
+        note = f.get("reason") or ""
+        if f.get("duplicate_of"):
+            note = f"{note} → {f['duplicate_of']}"
+        out.append(f"<tr><td>{e(f['file'])}</td><td class='st {e(f['status'])}'>{e(STATUS_TEXT[f['status']][0 if zh else 1])}</td><td>{e(note)}</td></tr>")
+    out.append("</table></body></html>")
+    return "\n".join(out)
+
+
+def write_all(report: dict, out: Path, lang: str = "zh") -> dict[str, str]:
+    paths = {"json": out / "report.json", "csv": out / "report.csv", "html": out / "report.html"}
+    atomic_write(paths["json"], json_text(report).encode("utf-8"))
+    atomic_write(paths["csv"], csv_bytes(report, lang))
+    atomic_write(paths["html"], html_text(report, lang).encode("utf-8"))
+    return {k: str(v) for k, v in paths.items()}

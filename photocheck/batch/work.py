@@ -1,0 +1,87 @@
+"""What a worker does with one camera file: analyse once, judge, embed, export the upload candidate.
+
+Runs in worker processes (multiprocessing or Dask). The models are per process
+(``photocheck.inference.get_models()``), so each worker creates them once and reuses them. The
+result is a small JSON-able dict (no pixels except a thumbnail and the ≤ 40 KB upload candidate),
+so memory per worker does not depend on how many files there are.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+
+import cv2
+import numpy as np
+
+#: bump when the record format or the way records are made changes (old journals are then ignored)
+RECORD_VERSION = 1
+
+
+def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    t16 = cv2.resize(gray, (16, 16), interpolation=cv2.INTER_AREA)
+    t64 = cv2.resize(gray, (64, 64), interpolation=cv2.INTER_AREA)
+    return t16.ravel().tolist(), base64.b64encode(t64.tobytes()).decode()
+
+
+def _thumb_jpeg(rgb: np.ndarray, width: int) -> str:
+    from PIL import Image
+
+    h = int(round(rgb.shape[0] * width / rgb.shape[1]))
+    small = cv2.resize(rgb, (width, h), interpolation=cv2.INTER_AREA)
+    buf = io.BytesIO()
+    Image.fromarray(small).save(buf, "JPEG", quality=80)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def score(findings: list[dict]) -> list[float]:
+    """Ranking of retakes, smaller is better: failed rules, warnings, then sharpness (higher better)."""
+    fails = sum(f["status"] in ("fail", "error") for f in findings)
+    warns = sum(f["status"] == "warn" for f in findings)
+    sharp = next((f["value"] for f in findings if f["rule"] == "quality.sharpness" and isinstance(f["value"], (int, float))), 0.0)
+    eyes = next((f["value"] for f in findings if f["rule"].startswith("eyes.") and isinstance(f["value"], (int, float))), 0.0)
+    return [float(fails), float(warns), -float(eyes or 0.0), -float(sharp or 0.0)]
+
+
+def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_upload: bool = True,
+                 thumb_width: int = 120) -> dict:
+    """Analyse one camera original; never raises for a bad file (the record says what is wrong)."""
+    from ..analysis import analyse
+    from ..check import check, report_for
+    from ..errors import PhotoError
+    from ..export import export_upload
+    from ..spec import load_spec
+
+    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "lang": lang}
+    spec = load_spec("original")
+    try:
+        a = analyse(path, spec, name=rel)
+    except PhotoError as e:
+        rec.update(kind="unreadable", error={"code": e.code, "zh": e.zh, "en": e.en})
+        return rec
+    except Exception as e:  # a decoder bug on one odd file must not stop the batch
+        rec.update(kind="unreadable", error={"code": "decode_failed", "zh": f"无法解码：{type(e).__name__}",
+                                             "en": f"cannot decode: {type(e).__name__}: {e}"})
+        return rec
+    img = a.image
+    rep = report_for(a, spec, lang)
+    findings = [f.to_dict() for f in rep.findings]
+    t16, t64 = _thumbs(img.rgb)
+    emb = a.embedding
+    rec.update(kind="image", exif_time=img.exif_time, width=img.width, height=img.height, format=img.format,
+               face_count=int(a.face_count), has_face=a.face is not None,
+               embedding=None if emb is None else [round(float(x), 6) for x in emb],
+               ok=rep.ok, findings=findings, score=score(findings), t16=t16, t64=t64,
+               thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
+    if rep.ok and a.face is not None:
+        data = export_upload(path, a)
+        if verify_upload:
+            up = check(data, profile="upload", lang=lang, models=a._models, name=os.path.basename(rel))
+            rec["upload_findings"] = [f.to_dict() for f in up.findings if f.status not in ("pass", "skip")]
+            rec["upload_ok"] = up.ok
+        else:
+            rec["upload_ok"] = True
+        rec["upload"] = base64.b64encode(data).decode()
+    return rec
