@@ -146,6 +146,8 @@ class _Cost:
             tol = tcfg["log_tolerance_s"]
             cost += min(1.0, abs(res) / (2 * tol))
             t_state = "fits" if abs(res) <= tol else "off"
+        if id_state is None and t_state is None:
+            cost += self.cfg["alignment"]["unverified_match"]  # prefer matches that evidence confirms
         if id_state == "same":
             verdict = "confirmed"
         elif id_state == "different":
@@ -329,7 +331,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         if broken and order_only:
             cand_subjects = [subj_i(st[1]) for st, *_ in run if st[0] in ("match", "extra")]
             cand_files = [f for si in cand_subjects for f in subjects[si].files]
-            amb_rows = [row_j(st[2]) for st, *_ in run if st[0] in ("match", "miss")]
+            amb_rows = [row_j(st[2] if st[0] == "match" else st[1]) for st, *_ in run if st[0] in ("match", "miss")]
             shots = [rows[j].shot_no for j in amb_rows]
             n_people, n_rows = len(cand_subjects), len(amb_rows)
             issues.append(Issue("ambiguous", shots, cand_files,
