@@ -21,6 +21,10 @@ def annotate(a: Analysis, report: Report, scale: int = 1) -> np.ndarray:
         color = _STATUS_COLOR.get(f.status)
         if color is None:
             continue
+        if f.status in ("fail", "warn") and not f.regions and f.rule.startswith("background."):
+            # a background problem without an area of its own: tint the whole background, lightly
+            m = a.background_mask
+            overlay[m] = (0.72 * overlay[m] + 0.28 * np.array(color)).astype(np.uint8)
         for kind, data in f.regions:
             if kind == "mask" and f.status != "pass":
                 overlay[data] = (0.45 * overlay[data] + 0.55 * np.array(color)).astype(np.uint8)
@@ -44,6 +48,9 @@ def annotate(a: Analysis, report: Report, scale: int = 1) -> np.ndarray:
             elif kind == "segment":
                 p, q = data
                 cv2.line(img, tuple(int(v) for v in p), tuple(int(v) for v in q), color, 2)
+                if f.rule == "geometry.face_width":  # say what the line measures, like the bands
+                    x, y = int(min(p[0], q[0])), int(max(p[1], q[1])) + 16
+                    cv2.putText(img, f"face_width {f.value:.0f}", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 0.45, color, 1, cv2.LINE_AA)
             elif kind == "rect":
                 x, y, rw, rh = data
                 cv2.rectangle(img, (int(x), int(y)), (int(x + rw), int(y + rh)), color, 2)
