@@ -24,6 +24,7 @@ LANDMARK_SIDE = 512  # the landmarker works at 256 px internally; more only cost
 SEGMENT_LONG_SIDE = 512  # the selfie model works at 256 px internally
 MIN_FACE_SCORE = 0.6
 OTHER_FACE_MIN_WIDTH = 0.2  # faces narrower than 20 % of the main face are not counted
+OTHER_FACE_MIN_SCORE = 0.7  # YuNet at 0.6-0.7 mistakes patterned backgrounds for faces
 
 
 @dataclass(frozen=True)
@@ -148,8 +149,10 @@ class Analysis:
     def face_count(self) -> int:
         if len(self.detections) == 0:
             return 0
-        widths = self.detections[:, 2]
-        return int(np.sum(widths >= OTHER_FACE_MIN_WIDTH * widths[0]))
+        widths, scores = self.detections[:, 2], self.detections[:, 14]
+        # other faces count when they are big enough to matter and surely faces
+        others = (widths[1:] >= OTHER_FACE_MIN_WIDTH * widths[0]) & (scores[1:] >= OTHER_FACE_MIN_SCORE)
+        return 1 + int(np.sum(others))
 
     # -- colour views --------------------------------------------------------------------
     @cached_property

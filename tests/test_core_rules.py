@@ -112,3 +112,45 @@ def test_geometry_matches_hand_placed_pupils():
         truth_frame = (truth - [r.x, r.y]) * k
         errs.append(np.abs(np.sort(truth_frame[:, 1]) - np.sort(a.pupils[:, 1])).max())
     assert max(errs) <= 4.0, errs
+
+
+@pytest.mark.parametrize("variant", ["progressive", "padded"])
+def test_jpeg_layout_faults_fail_file_format_only(person, variant):
+    fid, rgb, _ = person
+    report = photocheck.check(getattr(V, variant)(rgb), lang="en")
+    assert report.status("file.format") == "fail"
+    # zero padding also inflates the size past 40 KB on these photos: that is the point of it
+    assert core_failures(report) - {"file.size"} == {"file.format"}
+    assert ("bytes after the JPEG end marker" in report.finding("file.format").message) == (variant == "padded")
+
+
+def test_png_renamed_to_jpg_is_caught_by_its_content(person, tmp_path):
+    fid, rgb, _ = person
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(V.png_named_jpg(rgb))
+    report = photocheck.check(path, lang="en")
+    f = report.finding("file.format")
+    assert f.status == "fail" and f.value == "PNG" and "PNG" in f.message
+
+
+@pytest.mark.parametrize("gains", [(0.85, 1.15, 0.85), (1.15, 0.8, 1.15)], ids=["green", "magenta"])
+def test_colour_cast_fails_colour_cast_only(person, gains):
+    fid, rgb, _ = person
+    report = photocheck.check(V.colour_cast(rgb, gains), lang="en")
+    assert core_failures(report) == {"lighting.color_cast"}, [f.to_dict() for f in report.failed]
+
+
+def test_wrong_dpi_is_a_warning_not_a_failure(person):
+    fid, rgb, _ = person
+    report = photocheck.check(V.dpi_72(rgb), lang="en")
+    assert report.status("image.dpi") == "warn" and report.finding("image.dpi").value == 72
+    assert core_failures(report) == set()
+
+
+def test_camera_original_without_room_above_the_head_has_no_compliant_crop():
+    """Grace Hopper's portrait is cut just above her cap: no 480×640 crop can give 50 px above it."""
+    from support.compose import IMAGES
+
+    report = photocheck.check(IMAGES / "qttflite__grace_hopper.jpg", profile="original", lang="en")
+    assert report.status("geometry.head_top") == "fail"
+    assert report.status("file.size") == "skip"  # file rules do not apply to originals

@@ -114,3 +114,34 @@ def wrong_size(rgb, size=(600, 800)):
 
 def too_big(rgb):
     return jpeg(rgb, quality=97)
+
+
+def head_too_low(rgb):
+    return jpeg(shifted(rgb, dy=75))
+
+
+def colour_cast(rgb, gains=(0.75, 1.0, 1.25)):
+    """Wrong white balance (e.g. tungsten preset under daylight): a blue-cyan cast over everything."""
+    lin = (rgb.astype(np.float32) / 255) ** 2.2 * np.array(gains, np.float32)
+    return jpeg(np.clip(np.clip(lin, 0, 1) ** (1 / 2.2) * 255 + 0.5, 0, 255).astype(np.uint8))
+
+
+def dpi_72(rgb):
+    return jpeg(rgb, dpi=72)
+
+
+def png_named_jpg(rgb):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def progressive(rgb):
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=80, progressive=True, dpi=(300, 300))
+    return buf.getvalue()
+
+
+def padded(rgb, n=4096):
+    """What some ID-photo tools do to reach a minimum size: zero bytes after the end marker."""
+    return jpeg(rgb) + b"\x00" * n
