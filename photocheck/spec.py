@@ -41,14 +41,20 @@ class Limit:
 
     def describe(self) -> str:
         """Human-readable limit, e.g. ``200–300`` or ``≤ 5 (warn > 3)``."""
-        if self.min is not None and self.max is not None:
+        if "text" in self.params:  # a limit the TOML spells out for people ("480×640")
+            return str(self.params["text"])
+        if self.min is not None and self.max is not None and self.min == self.max:
+            text = f"= {_fmt(self.min)}"
+        elif self.min is not None and self.max is not None:
             text = f"{_fmt(self.min)}–{_fmt(self.max)}"
         elif self.min is not None:
             text = f"≥ {_fmt(self.min)}"
         elif self.max is not None:
             text = f"≤ {_fmt(self.max)}"
         else:
-            text = ", ".join(f"{k}={_fmt(v)}" for k, v in self.params.items() if k != "enabled")
+            # bounds are the *_min/*_max parameters; other parameters tune the measurement
+            text = ", ".join(f"{k[:-4]} {'≥' if k.endswith('_min') else '≤'} {_fmt(v)}" for k, v in self.params.items()
+                             if k.endswith(("_min", "_max")))
         warn = []
         if self.warn_min is not None:
             warn.append(f"< {_fmt(self.warn_min)}")
