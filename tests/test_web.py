@@ -8,7 +8,6 @@ Skips cleanly when Chromium or Playwright is missing (CI installs both).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil

@@ -55,6 +55,9 @@ function showBusy(on) {
   $("check").disabled = on || !state.photo;
 }
 
+// rule messages start in lower case (the CLI prefixes the file name); a list item starts a sentence
+function sentence(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
+
 function fmtKB(n) { return (n / 1024).toFixed(0) + " KB"; }
 
 function renderItems(listId, boxId, items, cls) {
@@ -67,7 +70,7 @@ function renderItems(listId, boxId, items, cls) {
     const t = document.createElement("strong");
     t.appendChild(both(it.title.zh, it.title.en));
     const m = document.createElement("p");
-    m.appendChild(both(it.message.zh, it.message.en));
+    m.appendChild(both(it.message.zh, sentence(it.message.en)));
     const code = document.createElement("code");
     code.textContent = it.rule;
     li.append(t, " ", code, m);
