@@ -29,8 +29,8 @@ import numpy as np
 
 from .match import Frame, Issue, MatchResult, exif_seconds, match
 from .roster import Roster, RosterError, _shot_key, natural_key, read_roster
-from .scan import ScannedFile, scan, shot_from_name
-from .work import RECORD_VERSION, analyse_file
+from .scan import ScannedFile, keep_order, scan, shot_from_name
+from .work import RECORD_VERSION, analyse_file, pick_lang
 
 SETTINGS_PATH = Path(__file__).with_name("settings.toml")
 TEMPLATE_FIELDS = {"student_id", "name", "shot_no", "code"}
@@ -147,7 +147,7 @@ class Journal:
                         rec = json.loads(line)
                     except json.JSONDecodeError:
                         continue
-                    if rec.get("v") == RECORD_VERSION and rec.get("lang") == lang:
+                    if rec.get("v") == RECORD_VERSION:
                         self.records[rec["key"]] = rec
         self._fh = open(self.path, "a", encoding="utf-8")
 
@@ -400,7 +400,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
                 err = (r or {}).get("error") or {"zh": "未分析", "en": "not analysed"}
                 file_status[f.rel] = {"status": "unreadable", "reason": err["zh"] if zh else err["en"]}
                 issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{err['zh']}）", f"cannot read {f.rel} ({err['en']})"))
-    good = [recs[f.rel] for f in files if f.rel not in file_status]
+    good = sorted((recs[f.rel] for f in files if f.rel not in file_status), key=lambda r: keep_order(r["rel"]))
     dups = content_duplicates(good, cfg)
     for rel, orig in dups.items():
         file_status[rel] = {"status": "duplicate", "duplicate_of": orig, "reason": "same image"}
@@ -445,9 +445,9 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             chosen, retakes = _choose(m.subjects[rm.subject].files, by_rel)
             entry["file"], entry["retakes"] = chosen, retakes
             rec = by_rel[chosen]
-            findings += [f for f in rec["findings"] if f["status"] not in ("pass", "skip")]
+            findings += pick_lang([f for f in rec["findings"] if f["status"] not in ("pass", "skip")], lang)
             seen_rules = {f["rule"] for f in findings}
-            findings += [f for f in rec.get("upload_findings", []) if f["rule"] not in seen_rules]
+            findings += pick_lang([f for f in rec.get("upload_findings", []) if f["rule"] not in seen_rules], lang)
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")

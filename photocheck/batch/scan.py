@@ -69,7 +69,7 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
     root = os.path.abspath(root)
     files = []
     first_by_hash: dict[str, str] = {}
-    for p in list_files(root, exclude):
+    for p in list_files(root, exclude):  # natural order of relative paths
         rel = os.path.relpath(p, root).replace(os.sep, "/")
         try:
             size = os.path.getsize(p)
@@ -86,12 +86,19 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
             f = ScannedFile(p, rel, size, digest, "not_image", "not an image file")
         else:
             f = ScannedFile(p, rel, size, digest, "image")
-            if digest in first_by_hash:
-                f.duplicate_of = first_by_hash[digest]
-            else:
-                first_by_hash[digest] = rel
         files.append(f)
+    # of identical files, the one nearest the top folder (then first by name) is kept
+    for f in sorted((f for f in files if f.kind == "image"), key=lambda f: keep_order(f.rel)):
+        if f.sha256 in first_by_hash:
+            f.duplicate_of = first_by_hash[f.sha256]
+        else:
+            first_by_hash[f.sha256] = f.rel
     return files
+
+
+def keep_order(rel: str) -> tuple:
+    """Which of several copies is kept: fewest folders deep, then natural name order."""
+    return (rel.count("/"), natural_key(rel))
 
 
 _SHOT_NAME = re.compile(r"^(?:shot|no|拍摄号|s)?[ _\-#]?0*(\d+)(?:[ _\-]+(?:\d{1,2}|[a-z])|\s*\(\d{1,2}\))?$", re.I)

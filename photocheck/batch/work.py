@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 1
+RECORD_VERSION = 2
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -45,16 +45,38 @@ def score(findings: list[dict]) -> list[float]:
     return [float(fails), float(warns), -float(eyes or 0.0), -float(sharp or 0.0)]
 
 
+def findings_both(a, spec) -> list[dict]:
+    """Every rule's finding as a dict, with the message in Chinese (``message``) and English
+    (``message_en``), so a journal record serves a rerun in either language. Only findings that
+    carry a message are evaluated a second time."""
+    from ..check import evaluate, report_for
+    from ..rules import REGISTRY
+
+    rep = report_for(a, spec, "zh")
+    out = []
+    for f in rep.findings:
+        d = f.to_dict()
+        d["message_en"] = evaluate(REGISTRY[f.rule], a, spec, "en").message if f.message and f.rule in REGISTRY else f.message
+        out.append(d)
+    return out
+
+
+def pick_lang(findings: list[dict], lang: str) -> list[dict]:
+    """Finding dicts in the report's language (drops the other language's message)."""
+    return [{**{k: v for k, v in f.items() if k != "message_en"},
+             "message": f.get("message_en", f["message"]) if lang == "en" else f["message"]} for f in findings]
+
+
 def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_upload: bool = True,
                  thumb_width: int = 120) -> dict:
-    """Analyse one camera original; never raises for a bad file (the record says what is wrong)."""
+    """Analyse one camera original; never raises for a bad file (the record says what is wrong).
+    ``lang`` is unused (records hold both languages); it stays for call compatibility."""
     from ..analysis import analyse
-    from ..check import check, report_for
     from ..errors import PhotoError
     from ..export import export_upload
     from ..spec import load_spec
 
-    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "lang": lang}
+    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel}
     spec = load_spec("original")
     try:
         a = analyse(path, spec, name=rel)
@@ -66,21 +88,25 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                                              "en": f"cannot decode: {type(e).__name__}: {e}"})
         return rec
     img = a.image
-    rep = report_for(a, spec, lang)
-    findings = [f.to_dict() for f in rep.findings]
+    findings = findings_both(a, spec)
+    rep_ok = not any(f["status"] in ("fail", "error") for f in findings)
     t16, t64 = _thumbs(img.rgb)
     emb = a.embedding
     rec.update(kind="image", exif_time=img.exif_time, width=img.width, height=img.height, format=img.format,
                face_count=int(a.face_count), has_face=a.face is not None,
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
-               ok=rep.ok, findings=findings, score=score(findings), t16=t16, t64=t64,
+               ok=rep_ok, findings=findings, score=score(findings), t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
-    if rep.ok and a.face is not None:
+    if rep_ok and a.face is not None:
         data = export_upload(path, a)
-        if verify_upload:
-            up = check(data, profile="upload", lang=lang, models=a._models, name=os.path.basename(rel))
-            rec["upload_findings"] = [f.to_dict() for f in up.findings if f.status not in ("pass", "skip")]
-            rec["upload_ok"] = up.ok
+        if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
+            up_spec = load_spec("upload")
+            try:
+                up = findings_both(analyse(data, up_spec, models=a._models, name=os.path.basename(rel)), up_spec)
+            except PhotoError as e:
+                up = [{"rule": "file.read", "status": "error", "value": e.code, "limit": None, "message": e.zh, "message_en": e.en}]
+            rec["upload_findings"] = [f for f in up if f["status"] not in ("pass", "skip")]
+            rec["upload_ok"] = not any(f["status"] in ("fail", "error") for f in up)
         else:
             rec["upload_ok"] = True
         rec["upload"] = base64.b64encode(data).decode()

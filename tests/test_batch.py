@@ -1,0 +1,346 @@
+"""The batch pipeline end to end on the sample shoot (samples/shoot: real London-set faces in camera
+frames) and on variations of it built here. The sample is analysed once per session; variations
+reuse those analyses through the run's journal (keyed by file content), which is exactly the resume
+mechanism a rerun uses, so only files with new content are analysed again."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from photocheck.batch import BatchUsageError, run_batch
+from photocheck.check import check
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "samples" / "shoot"
+SHOTS, LOG, REFS = SAMPLE / "shots", SAMPLE / "shots.csv", SAMPLE / "references"
+PHOTOCHECK = Path(sys.executable).with_name("photocheck")
+
+pytestmark = pytest.mark.skipif(not SHOTS.is_dir(), reason="samples/shoot is missing (run samples/make_shoot.py)")
+
+
+def tree_hash(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def shots_before():
+    return tree_hash(SAMPLE)
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory, shots_before):
+    out = tmp_path_factory.mktemp("sample") / "out"
+    return run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+
+
+def seeded(tmp_path: Path, sample, name: str = "out") -> Path:
+    """A fresh OUT_DIR holding the sample run's journal (its finished analyses), nothing else."""
+    out = tmp_path / name
+    shutil.copytree(Path(sample.out_dir) / ".photocheck", out / ".photocheck")
+    return out
+
+
+def journal_lines(out: Path) -> int:
+    return len((out / ".photocheck" / "journal.jsonl").read_text(encoding="utf-8").splitlines())
+
+
+def by_shot(result) -> dict:
+    return {s["shot_no"]: s for s in result.students if s["shot_no"] is not None}
+
+
+def file_status(result) -> dict:
+    return {f["file"]: (f["status"], f["shot_no"]) for f in result.report["files"]}
+
+
+def consistent_verdict(s) -> bool:
+    """ok ⇔ the chosen frame has no failing finding (the rules themselves are tested elsewhere)."""
+    fails = [f for f in s["findings"] if f["status"] in ("fail", "error")]
+    return (s["status"] == "ok") == (not fails)
+
+
+# -- the sample shoot, with references ---------------------------------------------------------------
+def test_sample_matching_is_exact(sample):
+    s = by_shot(sample)
+    assert list(s) == [str(k) for k in range(1, 13)]
+    expect = {"1": ("DSC_0412.JPG", []), "2": ("DSC_0413.JPG", []), "3": ("DSC_0415.JPG", ["DSC_0414.JPG"]),
+              "4": ("DSC_0416.JPG", []), "5": ("DSC_0418.JPG", []), "6": ("DSC_0420.JPG", []), "7": ("DSC_0419.JPG", []),
+              "8": ("DSC_0421.JPG", []), "9": (None, []), "10": ("DSC_0423.JPG", ["DSC_0422.JPG"]) if s["10"]["file"] == "DSC_0423.JPG"
+              else ("DSC_0422.JPG", ["DSC_0423.JPG"]), "11": ("DSC_0425.JPG", []), "12": ("DSC_0426.JPG", [])}
+    assert {k: (v["file"], v["retakes"]) for k, v in s.items()} == expect
+    # the blink retake (eyes painted over) is never the chosen frame
+    assert s["3"]["file"] == "DSC_0415.JPG"
+    assert s["9"]["status"] == "missing" and s["6"]["status"] == s["7"]["status"] == "mismatch"
+    assert s["6"]["matched_by"] == s["7"]["matched_by"] == "swap"
+    for k in ("1", "2", "3", "4", "5", "8", "10", "11", "12"):
+        assert s[k]["matched_by"] == "identity" and s[k]["similarity"] > 0.8, k
+        assert s[k]["status"] in ("ok", "failed") and consistent_verdict(s[k]), k
+    strangers = [x for x in sample.students if x["shot_no"] is None]
+    assert [(x["status"], x["file"]) for x in strangers] == [("unmatched", "DSC_0417.JPG")]
+    assert sample.exit_code == 1
+
+
+def test_every_file_and_every_row_exactly_once(sample):
+    files = [f["file"] for f in sample.report["files"]]
+    assert sorted(files) == sorted(p.name for p in SHOTS.iterdir())
+    assert len(files) == len(set(files))
+    rows = [s["shot_no"] for s in sample.students if s["shot_no"] is not None]
+    assert rows == [str(k) for k in range(1, 13)]
+    fs = file_status(sample)
+    assert fs["DSC_0424.JPG"] == ("unreadable", None)
+    assert fs["shoot-notes.txt"] == ("not_image", None)
+    assert fs["DSC_0417.JPG"] == ("unmatched", None)
+    assert fs["DSC_0414.JPG"] == ("retake", "3") and fs["DSC_0415.JPG"] == ("used", "3")
+    assert fs["DSC_0419.JPG"] == ("used", "7") and fs["DSC_0420.JPG"] == ("used", "6")
+
+
+def test_mismatches_name_shots_and_files(sample):
+    m = {(i["kind"], tuple(i["shot_nos"])): i for i in sample.report["mismatches"]}
+    assert ("swap", ("6", "7")) in m and set(m[("swap", ("6", "7"))]["files"]) == {"DSC_0419.JPG", "DSC_0420.JPG"}
+    assert ("missing", ("9",)) in m
+    stranger = m[("stranger", ())]
+    assert stranger["files"] == ["DSC_0417.JPG"] and "between shot 4 and shot 5" in stranger["message"]
+    assert m[("unreadable", ())]["files"] == ["DSC_0424.JPG"]
+    assert ("count", ()) not in m  # 11 students + 1 stranger photographed, 12 rows: the counts agree
+    kinds = sorted(k for k, _ in m)
+    assert kinds == sorted(["swap", "missing", "stranger", "unreadable"])
+
+
+def test_outputs_are_upload_ready_and_only_for_ok_students(sample):
+    out = Path(sample.out_dir)
+    ok = {s["student_id"] for s in sample.students if s["status"] == "ok"}
+    assert ok, "the sample should have students whose photo passes"
+    assert sorted(p.name for p in (out / "upload").iterdir()) == sorted(f"{i}.jpg" for i in ok)
+    for s in sample.students:
+        if s["status"] == "ok":
+            assert s["output"] == f"upload/{s['student_id']}.jpg"
+            data = (out / s["output"]).read_bytes()
+            rep = check(data, profile="upload", lang="en")
+            assert rep.ok, (s["output"], [(f.rule, f.value) for f in rep.failed])
+            assert 20 * 1024 <= len(data) <= 40 * 1024 and Image.open(io.BytesIO(data)).size == (480, 640)
+        elif s["status"] != "mismatch":
+            assert s["output"] is None
+    # the swapped pair goes to review/, named by the student whose face it shows
+    review = {s["output"] for s in sample.students if s["status"] == "mismatch" and s["output"]}
+    assert review <= {"review/2026006.jpg", "review/2026007.jpg"}
+
+
+def test_reports_mask_ids_escape_formulas_and_show_thumbnails(sample):
+    out = Path(sample.out_dir)
+    with open(LOG, encoding="utf-8-sig") as fh:
+        ids = [r["身份证号"] for r in csv.DictReader(fh)]
+    texts = {n: (out / n).read_text(encoding="utf-8-sig") for n in ("report.json", "report.csv", "report.html")}
+    for n, t in texts.items():
+        for full in ids:
+            assert full not in t, n
+            assert full[:3] + "*" * 11 + full[-4:] in t, n
+    rows = list(csv.reader(io.StringIO(texts["report.csv"])))
+    assert (out / "report.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    assert rows[0][-1] == "院系"
+    row12 = next(r for r in rows if r[0] == "12")
+    assert row12[-1].startswith("'=HYPERLINK")
+    html = texts["report.html"]
+    assert html.count("data:image/jpeg;base64,") == sum(1 for s in sample.students if s["file"])
+    assert html.index("swapped order") < html.index("<h2>Students")
+    rep = json.loads(texts["report.json"])
+    assert all(set(s) >= {"shot_no", "student_id", "name", "status", "file", "retakes", "output", "findings"} for s in rep["students"])
+    assert all(set(f) >= {"file", "status", "shot_no"} for f in rep["files"])
+    assert rep["students"][0]["extra"] == {"院系": "信息学院"}
+
+
+def test_shots_dir_is_never_modified(sample, shots_before):
+    assert tree_hash(SAMPLE) == shots_before
+
+
+# -- variations --------------------------------------------------------------------------------------
+def test_without_references_swap_is_not_detectable_and_said(tmp_path, sample):
+    r = run_batch(SHOTS, LOG, seeded(tmp_path, sample), workers=1, progress=False, lang="en")
+    s = by_shot(r)
+    assert s["6"]["file"] == "DSC_0419.JPG" and s["6"]["matched_by"] == "time"  # in order, by the clock
+    assert s["9"]["status"] == "missing"
+    assert [x["file"] for x in r.students if x["status"] == "unmatched"] == ["DSC_0417.JPG"]
+    assert any("swap of two students cannot be detected" in n for n in r.report["notes"])
+    assert r.report["summary"]["clock_offset_s"] == pytest.approx(104, abs=3)
+
+
+def copy_shots(tmp_path: Path, skip=()) -> Path:
+    d = tmp_path / "shots"
+    shutil.copytree(SHOTS, d, ignore=shutil.ignore_patterns(*skip))
+    return d
+
+
+def test_duplicates_by_bytes_and_by_image(tmp_path, sample):
+    shots = copy_shots(tmp_path)
+    (shots / "card2").mkdir()
+    shutil.copy(shots / "DSC_0412.JPG", shots / "card2" / "DSC_0412.JPG")  # same bytes
+    im = Image.open(shots / "DSC_0413.JPG")
+    im.save(shots / "card2" / "DSC_0413_export.jpg", "JPEG", quality=80, exif=im.getexif().tobytes())  # same image
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en")
+    fs = {f["file"]: f for f in r.report["files"]}
+    assert fs["card2/DSC_0412.JPG"]["status"] == "duplicate" and fs["card2/DSC_0412.JPG"]["duplicate_of"] == "DSC_0412.JPG"
+    assert fs["card2/DSC_0413_export.jpg"]["status"] == "duplicate"
+    assert fs["card2/DSC_0413_export.jpg"]["duplicate_of"] == "DSC_0413.JPG"
+    assert fs["card2/DSC_0413_export.jpg"]["shot_no"] == "2"
+    assert {k: v["file"] for k, v in by_shot(r).items()} == {k: v["file"] for k, v in by_shot(sample).items()}
+    assert sum(i["kind"] == "duplicate" for i in r.report["mismatches"]) == 2
+
+
+def test_files_renamed_by_shot_number_override_the_order(tmp_path, sample):
+    shots = copy_shots(tmp_path)
+    os.rename(shots / "DSC_0419.JPG", shots / "007.JPG")  # staff sorted out the swap by hand
+    os.rename(shots / "DSC_0420.JPG", shots / "006.JPG")
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en")
+    s = by_shot(r)
+    assert (s["6"]["file"], s["6"]["matched_by"]) == ("006.JPG", "name")
+    assert (s["7"]["file"], s["7"]["matched_by"]) == ("007.JPG", "name")
+    assert s["6"]["status"] in ("ok", "failed") and consistent_verdict(s["6"])
+    assert not any(i["kind"] == "swap" for i in r.report["mismatches"])
+    assert s["5"]["file"] == "DSC_0418.JPG" and s["8"]["file"] == "DSC_0421.JPG"
+
+
+def test_log_values_that_would_escape_out_dir_are_refused(tmp_path, sample):
+    text = LOG.read_text(encoding="utf-8-sig")
+    ok_ids = [s["student_id"] for s in sample.students if s["status"] == "ok"]
+    victim = ok_ids[0]
+    log = tmp_path / "evil.csv"
+    log.write_text(text.replace(victim, "../../evil"), encoding="utf-8-sig")
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, log, out, workers=1, references=REFS, progress=False, lang="en")
+    s = next(x for x in r.students if x["student_id"] == "../../evil")
+    assert s["status"] == "failed" and s["output"] is None
+    assert any(f["rule"] == "batch.output_name" for f in s["findings"])
+    assert not list(tmp_path.rglob("evil*.jpg")) and not (tmp_path.parent / "evil.jpg").exists()
+    with pytest.raises(BatchUsageError):
+        run_batch(SHOTS, LOG, out, workers=1, progress=False, name_template="../{student_id}.jpg")
+    with pytest.raises(BatchUsageError):
+        run_batch(SHOTS, LOG, SHOTS / "out", workers=1, progress=False)  # never write into SHOTS_DIR
+    assert not (SHOTS / "out").exists()
+
+
+def test_rerun_resumes_without_duplicates_and_never_overwrites(tmp_path, sample):
+    out = seeded(tmp_path, sample)
+    r1 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    n = journal_lines(out)
+    first = (out / "report.json").read_bytes()
+    uploads = sorted(p.name for p in (out / "upload").iterdir())
+    r2 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    assert journal_lines(out) == n  # nothing analysed again
+    assert (out / "report.json").read_bytes() == first and r2.report == r1.report
+    assert sorted(p.name for p in (out / "upload").iterdir()) == uploads
+    assert r1.report["students"] == sample.report["students"]
+    # an upload file changed by hand is kept (and reported) unless --force
+    target = out / "upload" / uploads[0]
+    good = target.read_bytes()
+    target.write_bytes(b"edited by hand")
+    r3 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    assert target.read_bytes() == b"edited by hand"
+    s = next(x for x in r3.students if x["output"] is None and any(f["rule"] == "batch.output_exists" for f in x["findings"]))
+    assert f"{s['student_id']}.jpg" == uploads[0]
+    run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", force=True)
+    assert target.read_bytes() == good
+
+
+def test_cli_summary_exit_codes_and_json(tmp_path, sample):
+    from photocheck.cli import main
+
+    out = seeded(tmp_path, sample)
+    res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(LOG), "--out", str(out), "--workers", "1",
+                                    "--references", str(REFS), "--lang", "en"])
+    assert res.exit_code == 1, res.output
+    assert "swapped order" in res.output and "report: " in res.output
+    res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(LOG), "--out", str(out), "--workers", "1", "--json"])
+    assert res.exit_code == 1
+    assert len(json.loads(res.output)["students"]) == 13
+    bad = tmp_path / "bad.csv"
+    bad.write_text("学号,姓名\n1,a\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(bad), "--out", str(out), "--lang", "en"])
+    assert res.exit_code == 2 and "no shot-number column" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--log", str(LOG)])
+    assert res.exit_code == 2
+
+
+# -- scale: worker processes, a killed worker, Dask -------------------------------------------------
+def small_shoot(tmp_path: Path) -> Path:
+    d = tmp_path / "small"
+    d.mkdir()
+    for n in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0416.JPG", "DSC_0417.JPG", "DSC_0424.JPG", "shoot-notes.txt"):
+        shutil.copy(SHOTS / n, d / n)
+    return d
+
+
+def comparable(report: dict) -> dict:
+    """What a rerun must reproduce (report.json leaves the HTML thumbnails out)."""
+    students = [{k: v for k, v in s.items() if k != "thumbnail"} for s in report["students"]]
+    return {"students": students, **{k: report[k] for k in ("files", "mismatches", "summary")}}
+
+
+def _descendants(pid: int) -> list[tuple[int, int]]:
+    """(pid, depth) of every descendant process (Linux /proc)."""
+    out, todo = [], [(pid, 0)]
+    while todo:
+        p, d = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for k in kids:
+                out.append((int(k), d + 1))
+                todo.append((int(k), d + 1))
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not PHOTOCHECK.exists(), reason="needs Linux /proc and the CLI")
+def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
+    shots = small_shoot(tmp_path)
+    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en")
+    out = tmp_path / "out"
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "2", "--lang", "en"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = None
+    deadline = time.time() + 120
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            j = out / ".photocheck" / "journal.jsonl"
+            if j.exists() and j.read_text().count("\n") >= 1:
+                workers = [p for p, d in _descendants(proc.pid) if d == 2]  # main → forkserver → workers
+                if workers:
+                    killed = workers[0]
+                    os.kill(killed, signal.SIGKILL)
+                    break
+            time.sleep(0.05)
+        proc.wait(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert killed is not None, "no worker process seen"
+    assert proc.returncode in (0, 1), proc.stderr.read().decode()[-2000:]
+    rerun = subprocess.run(cmd + ["--json"], capture_output=True, timeout=180)
+    assert rerun.returncode == 1
+    assert comparable(json.loads(rerun.stdout)) == comparable(ref.report)
+    lines = (out / ".photocheck" / "journal.jsonl").read_text().splitlines()
+    keys = [json.loads(x)["key"] for x in lines]
+    assert len(keys) == len(set(keys)) == 5  # each image file (4 good, 1 broken) analysed and journaled once
+
+
+def test_dask_local_cluster_gives_the_same_report(tmp_path, sample):
+    distributed = pytest.importorskip("distributed")
+    shots = small_shoot(tmp_path)
+    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        r = run_batch(shots, LOG, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en")
+    assert comparable(r.report) == comparable(ref.report)
+    assert journal_lines(tmp_path / "dask-out") == 5
