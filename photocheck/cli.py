@@ -132,25 +132,36 @@ def _write_annotation(a, rep, out_dir: str) -> None:
     cv2.imwrite(str(target), annotate(a, rep)[:, :, ::-1])
 
 
+def rules_markdown(lang: str = "en") -> str:
+    """The rules table of docs/rules.md: every rule with its limit in both profiles."""
+    from .rules import all_rules
+    from .spec import PROFILES, load_spec
+
+    specs = [load_spec(p) for p in PROFILES]
+    out = ["| rule | what | " + " | ".join(f"limit ({p})" for p in PROFILES) + " |",
+           "|---|---|" + "---|" * len(PROFILES)]
+    for r in all_rules():
+        cells = [s.limit(r.id).describe() if s.is_enabled(r.id) and s.profile in r.profiles else "(off)" for s in specs]
+        out.append(f"| `{r.id}` | {r.name(lang)} | " + " | ".join(c or "—" for c in cells) + " |")
+    return "\n".join(out) + "\n"
+
+
 @main.command("rules")
 @click.option("--profile", type=click.Choice(["upload", "original"]), default="upload", show_default=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--markdown", is_flag=True, help="Print the table as Markdown (used for the docs).")
+@click.option("--markdown", is_flag=True, help="Print the Markdown table of docs/rules.md (both profiles).")
 def rules_cmd(profile, lang, markdown):
     """List every rule id with its limit in the active profile."""
     from .rules import all_rules
     from .spec import load_spec
 
-    spec = load_spec(profile)
-    rows = [(r.id, r.name(lang), spec.limit(r.id).describe() if spec.is_enabled(r.id) and profile in r.profiles else "(off)")
-            for r in all_rules()]
     if markdown:
-        click.echo("| rule | what | limit (" + profile + ") |\n|---|---|---|")
-        for rid, title, lim in rows:
-            click.echo(f"| `{rid}` | {title} | {lim} |")
+        click.echo(rules_markdown(lang), nl=False)
         return
-    for rid, title, lim in rows:
-        click.echo(f"{rid:<32} {lim:<34} {title}")
+    spec = load_spec(profile)
+    for r in all_rules():
+        lim = spec.limit(r.id).describe() if spec.is_enabled(r.id) and profile in r.profiles else "(off)"
+        click.echo(f"{r.id:<32} {lim:<34} {r.name(lang)}")
 
 
 def _register_optional_commands() -> None:
