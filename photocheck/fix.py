@@ -56,6 +56,7 @@ class FixResult:
     report: Report | None = None
     forced: bool = False
     unchanged: bool = False
+    reference_errors: list[PhotoError] = field(default_factory=list)  # references that could not be used
     source_analysis: Analysis | None = field(default=None, repr=False)
     output_analysis: Analysis | None = field(default=None, repr=False)
 
@@ -72,6 +73,7 @@ class FixResult:
         return {"file": self.file, "ok": self.ok, "made": self.data is not None, "forced": self.forced,
                 "unchanged": self.unchanged, "bytes": len(self.data) if self.data is not None else None,
                 "blocking": [f.to_dict() for f in self.blocking], "source": self.source_report.to_dict(),
+                "reference_errors": [{"file": e.file, "code": e.code, "message": e.en} for e in self.reference_errors],
                 "output": self.report.to_dict() if self.report else None}
 
 
@@ -84,37 +86,43 @@ def _read(source: Source) -> Source:
     return source
 
 
-def _attach_references(a: Analysis, references: Sequence[Source]) -> None:
-    """Set ``a.references`` (loaded once per :func:`fix` call, then shared by input and output)."""
+def _load_refs(a: Analysis, references: Sequence[Source], names: Sequence[str] = ()) -> tuple[list, list[PhotoError]]:
+    """Analyse the reference photos once (shared by the input's and the output's check).
+
+    Returns the usable references and the errors of the unusable ones: a reference that cannot be
+    read or shows no face is the reference's problem, not the photo's, so it does not block the fix.
+    """
     if not references:
-        return
-    if not isinstance(references, _Loaded):
-        try:
-            from .references import load_references
-        except ImportError:  # the authenticity module is optional: reference rules then stay skipped
-            return
-        references = _Loaded(load_references(list(references), models=a._models))
-    a.references = list(references)
-
-
-class _Loaded(list):
-    """References already analysed (so the output check does not analyse them again)."""
-
-
-def _loaded(a: Analysis, references: Sequence[Source]):
-    _attach_references(a, references)
-    return _Loaded(getattr(a, "references", None) or []) if references else references
+        return [], []
+    try:
+        from .references import load_references
+    except ImportError:  # the authenticity module is optional: reference rules then stay skipped
+        return [], []
+    loaded = load_references(list(references), models=a._models)
+    good, bad = [], []
+    for i, r in enumerate(loaded):
+        if not isinstance(r, PhotoError):
+            good.append(r)
+            continue
+        if i < len(names) and names[i]:  # bytes are labelled "reference #n": use the file's own name
+            label = f"reference #{i + 1}"
+            r = PhotoError(names[i], r.code, r.zh.replace(label, names[i]), r.en.replace(label, names[i]))
+        bad.append(r)
+    return good, bad
 
 
 def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | None = None,
         original_spec: Spec | None = None, background: tuple[int, int, int] | None = None,
-        references: Sequence[Source] = (), name: str | None = None) -> FixResult:
+        references: Sequence[Source] = (), name: str | None = None,
+        reference_names: Sequence[str] = ()) -> FixResult:
     """Make the standard 480×640 upload file from ``source`` (path, file bytes or RGB array).
 
     ``spec`` is the ``upload`` profile used to check the output, ``original_spec`` the ``original``
     profile used to plan the crop and judge the input (both default to the shipped limits with
     ``background`` as the required colour). ``references`` are earlier photos of the student
-    (enrollment photo) for the authenticity rules, when those are installed.
+    (enrollment photo) for the authenticity rules, when those are installed; a reference that cannot
+    be used is listed in ``reference_errors`` (named by ``reference_names`` when given as bytes) and
+    does not block the fix.
 
     Never raises for a bad photo: an unreadable file gives ``data=None`` and a ``file.read`` error
     in ``source_report``.
@@ -129,13 +137,15 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
         return FixResult(label, None, error_report(e, lang, "original"))
 
     if (image.width, image.height) == spec.frame_size:
-        return _fix_sized(raw, image, force, lang, spec, references, label)
+        return _fix_sized(raw, image, force, lang, spec, references, label, reference_names)
 
     a = analyse(image, original_spec)
-    references = _loaded(a, references)
+    references, ref_errors = _load_refs(a, references, reference_names)
+    if references:
+        a.references = references
     src_report = report_for(a, original_spec, lang)
     blocking = src_report.failed
-    result = FixResult(label, None, src_report, blocking, source_analysis=a)
+    result = FixResult(label, None, src_report, blocking, source_analysis=a, reference_errors=ref_errors)
     if a.face is None or (blocking and not force):
         return result
     from .export import export_upload
@@ -145,13 +155,16 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
     return result
 
 
-def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, references, label: str) -> FixResult:
+def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, references, label: str,
+               reference_names: Sequence[str] = ()) -> FixResult:
     """A 480×640 input: judged as an upload file; only re-encoding is possible (cropping would upscale)."""
     a = analyse(image, spec)
-    references = _loaded(a, references)
+    references, ref_errors = _load_refs(a, references, reference_names)
+    if references:
+        a.references = references
     rep = report_for(a, spec, lang)
     blocking = [f for f in rep.failed if f.rule not in REENCODABLE]
-    result = FixResult(label, None, rep, blocking, source_analysis=a)
+    result = FixResult(label, None, rep, blocking, source_analysis=a, reference_errors=ref_errors)
     if rep.ok and isinstance(raw, (bytes, bytearray)):
         result.data, result.report, result.unchanged, result.output_analysis = bytes(raw), rep, True, a
         return result
@@ -166,7 +179,8 @@ def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, reference
 def _check_output(result: FixResult, data: bytes, spec: Spec, references, lang: str, force: bool) -> None:
     out_name = Path(result.file).stem + "_480x640.jpg" if result.file != "<upload>" else "<output>"
     out = analyse(data, spec, models=result.source_analysis._models, name=out_name)
-    _attach_references(out, references)
+    if references:
+        out.references = references
     result.output_analysis = out
     result.report = report_for(out, spec, lang)
     result.forced = force and bool(result.blocking or not result.report.ok)
@@ -227,6 +241,12 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
         original_spec = load_spec("original", spec_path, background_rgb=bg)
     except (OSError, ValueError) as e:
         raise click.UsageError(f"cannot read spec {spec_path}: {e}")
+    for ref in references:  # a bad reference is a usage error, not a problem of the photo
+        try:
+            load(ref)
+        except PhotoError as e:
+            click.secho(_t(lang, f"参考照片 {ref}：{e.zh}", f"reference photo {ref}: {e.en}"), fg="red", err=True)
+            sys.exit(EXIT_USAGE)
     target = Path(out) if out else default_output(src)
     if target.exists() and not force:
         click.secho(_t(lang, f"{target}: 文件已存在，不会覆盖。请换一个输出文件名，或加 --force 覆盖。",
@@ -246,6 +266,8 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
         click.secho(_t(lang, f"{src}: 没有检测到人脸，无法裁剪。请使用正面、清晰的单人照片。",
                        f"{src}: no face found, so it cannot be cropped. Use a clear, frontal photo of one person."), fg="red")
         sys.exit(EXIT_FAIL)
+    for e in result.reference_errors:
+        click.secho(_t(lang, f"! {e.zh}（未与它比对）", f"! {e.en} (not compared with it)"), fg="yellow")
     if result.blocking:
         click.secho(_t(lang, f"{src}: 这张照片有裁剪无法解决的问题（需要重拍或换一张照片）：",
                        f"{src}: this photo has problems that cropping cannot fix (retake it or use another photo):"),

@@ -184,6 +184,9 @@ def test_enrollment_slot(page, photos, shots):
     else:
         assert "未检查" in note
     page.screenshot(path=str(shots / "laptop_reference.png"), full_page=True)
+    # an enrollment "photo" that is not an image is its own problem: the new photo is still usable
+    assert _check(page, photos["phone"], ref=photos["not_image"]) == "fixed"
+    assert "notes.jpg" in page.inner_text("#refnote") and "未与入学照片比对" in page.inner_text("#refnote")
     page.click("#clear-ref")  # back to the photo alone
     page.wait_for_function("() => !document.getElementById('result').hidden && "
                            "document.getElementById('busy').hidden", timeout=60_000)

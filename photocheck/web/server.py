@@ -95,10 +95,16 @@ def process(photo: bytes, name: str = "photo.jpg", reference: bytes | None = Non
     stem = Path(name).stem or "photo"
     refs = [reference] if reference else []
     with _WORK_LOCK:
-        r = fix(photo, lang="zh", references=refs, name=name)
+        r = fix(photo, lang="zh", references=refs, name=name, reference_names=[reference_name])
         out: dict[str, Any] = {"file": name, "made": r.data is not None, "unchanged": r.unchanged,
-                               "references": ("checked" if refs and references_available() else
+                               "references": ("unreadable" if r.reference_errors else
+                                              "checked" if refs and references_available() else
                                               "unavailable" if refs else "none")}
+        if r.reference_errors:  # the enrollment photo's problem, not the new photo's
+            e = r.reference_errors[0]
+            en = e.en.rstrip(". ")
+            out["reference_error"] = _both(e.zh.rstrip("。") + "。未与入学照片比对。",
+                                           en[:1].upper() + en[1:] + ". Not compared with the enrollment photo.")
         if r.unreadable:
             f = r.source_report.findings[0]
             out.update(verdict="error", headline=_both("无法读取这张图片", "This image cannot be read"),
