@@ -72,7 +72,7 @@ def test_head_cut_off_and_too_small_are_not_croppable(studio_rgb):
     assert r.data is None and "geometry.head_top" in {f.rule for f in r.blocking}
     small = np.asarray(Image.fromarray(studio_rgb).resize((500, 500), Image.LANCZOS))
     r = fix(small, lang="en")
-    assert r.data is None and [f.rule for f in r.blocking] == ["image.dimensions"]
+    assert r.data is None and "image.dimensions" in {f.rule for f in r.blocking}
     assert "resolution" in r.blocking[0].message
 
 

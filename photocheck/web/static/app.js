@@ -29,6 +29,7 @@ function setFile(kind, file) {
   if (state.thumbs[kind]) URL.revokeObjectURL(state.thumbs[kind]);
   state.thumbs[kind] = file ? URL.createObjectURL(file) : null;
   img.hidden = !file;
+  img.onerror = () => { img.hidden = true; }; // e.g. HEIC: the browser cannot show it, the server can read it
   if (file) img.src = state.thumbs[kind]; else img.removeAttribute("src");
   $(kind === "photo" ? "slot-photo" : "slot-ref").classList.toggle("filled", !!file);
   $("check").disabled = !state.photo || state.busy;
@@ -125,6 +126,8 @@ function render(r) {
   note.replaceChildren();
   if (r.references === "unavailable") {
     note.appendChild(both("此版本还不能比对入学照片，未检查是否翻用旧照片。", "This version cannot compare with the enrollment photo yet; re-use was not checked."));
+  } else if (r.references === "unreadable" && r.reference_error) {
+    note.appendChild(both(r.reference_error.zh, r.reference_error.en));
   } else if (r.references === "checked") {
     note.appendChild(both("已与入学照片比对（结果见上面的问题和全部检查项）。", "Compared with the enrollment photo (see the problems and the full list)."));
   }
