@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from photocheck.batch import BatchUsageError, run_batch
+from photocheck.batch.runner import load_settings
 from photocheck.check import check
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,10 +42,17 @@ def shots_before():
     return tree_hash(SAMPLE)
 
 
+# The pipeline re-checks every upload file in the worker (settings.toml: verify_upload). These tests
+# check each output with `photocheck.check` themselves (test_outputs_…), so most runs here skip the
+# in-worker re-check to keep the suite lean; test_worker_verifies_the_upload_file covers it.
+FAST = load_settings()
+FAST["output"]["verify_upload"] = False
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory, shots_before):
     out = tmp_path_factory.mktemp("sample") / "out"
-    return run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    return run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", settings=FAST)
 
 
 def seeded(tmp_path: Path, sample, name: str = "out") -> Path:
@@ -165,9 +173,23 @@ def test_shots_dir_is_never_modified(sample, shots_before):
     assert tree_hash(SAMPLE) == shots_before
 
 
+def test_worker_verifies_the_upload_file():
+    import base64
+
+    from photocheck.batch.work import analyse_file
+
+    rec = analyse_file(str(SHOTS / "DSC_0413.JPG"), "DSC_0413.JPG", "x")
+    assert rec["ok"] and rec["upload_ok"] and rec["exif_time"] == "2026:06:10 09:02:14"
+    data = base64.b64decode(rec["upload"])
+    assert check(data, profile="upload").ok
+    assert {f["rule"] for f in rec["upload_findings"]} <= {f.rule for f in check(data, profile="upload").findings if f.status == "warn"}
+    bad = analyse_file(str(SHOTS / "DSC_0424.JPG"), "DSC_0424.JPG", "y")
+    assert bad["kind"] == "unreadable" and bad["error"]["code"] == "truncated"
+
+
 # -- variations --------------------------------------------------------------------------------------
 def test_without_references_swap_is_not_detectable_and_said(tmp_path, sample):
-    r = run_batch(SHOTS, LOG, seeded(tmp_path, sample), workers=1, progress=False, lang="en")
+    r = run_batch(SHOTS, LOG, seeded(tmp_path, sample), workers=1, progress=False, lang="en", settings=FAST)
     s = by_shot(r)
     assert s["6"]["file"] == "DSC_0419.JPG" and s["6"]["matched_by"] == "time"  # in order, by the clock
     assert s["9"]["status"] == "missing"
@@ -188,7 +210,7 @@ def test_duplicates_by_bytes_and_by_image(tmp_path, sample):
     shutil.copy(shots / "DSC_0412.JPG", shots / "card2" / "DSC_0412.JPG")  # same bytes
     im = Image.open(shots / "DSC_0413.JPG")
     im.save(shots / "card2" / "DSC_0413_export.jpg", "JPEG", quality=80, exif=im.getexif().tobytes())  # same image
-    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en")
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     fs = {f["file"]: f for f in r.report["files"]}
     assert fs["card2/DSC_0412.JPG"]["status"] == "duplicate" and fs["card2/DSC_0412.JPG"]["duplicate_of"] == "DSC_0412.JPG"
     assert fs["card2/DSC_0413_export.jpg"]["status"] == "duplicate"
@@ -202,7 +224,7 @@ def test_files_renamed_by_shot_number_override_the_order(tmp_path, sample):
     shots = copy_shots(tmp_path)
     os.rename(shots / "DSC_0419.JPG", shots / "007.JPG")  # staff sorted out the swap by hand
     os.rename(shots / "DSC_0420.JPG", shots / "006.JPG")
-    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en")
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     s = by_shot(r)
     assert (s["6"]["file"], s["6"]["matched_by"]) == ("006.JPG", "name")
     assert (s["7"]["file"], s["7"]["matched_by"]) == ("007.JPG", "name")
@@ -218,7 +240,7 @@ def test_log_values_that_would_escape_out_dir_are_refused(tmp_path, sample):
     log = tmp_path / "evil.csv"
     log.write_text(text.replace(victim, "../../evil"), encoding="utf-8-sig")
     out = seeded(tmp_path, sample)
-    r = run_batch(SHOTS, log, out, workers=1, references=REFS, progress=False, lang="en")
+    r = run_batch(SHOTS, log, out, workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     s = next(x for x in r.students if x["student_id"] == "../../evil")
     assert s["status"] == "failed" and s["output"] is None
     assert any(f["rule"] == "batch.output_name" for f in s["findings"])
@@ -232,11 +254,11 @@ def test_log_values_that_would_escape_out_dir_are_refused(tmp_path, sample):
 
 def test_rerun_resumes_without_duplicates_and_never_overwrites(tmp_path, sample):
     out = seeded(tmp_path, sample)
-    r1 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    r1 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     n = journal_lines(out)
     first = (out / "report.json").read_bytes()
     uploads = sorted(p.name for p in (out / "upload").iterdir())
-    r2 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    r2 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     assert journal_lines(out) == n  # nothing analysed again
     assert (out / "report.json").read_bytes() == first and r2.report == r1.report
     assert sorted(p.name for p in (out / "upload").iterdir()) == uploads
@@ -245,11 +267,11 @@ def test_rerun_resumes_without_duplicates_and_never_overwrites(tmp_path, sample)
     target = out / "upload" / uploads[0]
     good = target.read_bytes()
     target.write_bytes(b"edited by hand")
-    r3 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en")
+    r3 = run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     assert target.read_bytes() == b"edited by hand"
     s = next(x for x in r3.students if x["output"] is None and any(f["rule"] == "batch.output_exists" for f in x["findings"]))
     assert f"{s['student_id']}.jpg" == uploads[0]
-    run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", force=True)
+    run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", force=True, settings=FAST)
     assert target.read_bytes() == good
 
 
@@ -276,7 +298,7 @@ def test_cli_summary_exit_codes_and_json(tmp_path, sample):
 def small_shoot(tmp_path: Path) -> Path:
     d = tmp_path / "small"
     d.mkdir()
-    for n in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0416.JPG", "DSC_0417.JPG", "DSC_0424.JPG", "shoot-notes.txt"):
+    for n in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0417.JPG", "DSC_0424.JPG", "shoot-notes.txt"):
         shutil.copy(SHOTS / n, d / n)
     return d
 
@@ -306,9 +328,12 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not PHOTOCHECK.exists(), reason="needs Linux /proc and the CLI")
 def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     shots = small_shoot(tmp_path)
-    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en")
+    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     out = tmp_path / "out"
-    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "2", "--lang", "en"]
+    fast = tmp_path / "fast.toml"
+    fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "2", "--lang", "en",
+           "--settings", str(fast)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killed = None
     deadline = time.time() + 120
@@ -333,14 +358,14 @@ def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     assert comparable(json.loads(rerun.stdout)) == comparable(ref.report)
     lines = (out / ".photocheck" / "journal.jsonl").read_text().splitlines()
     keys = [json.loads(x)["key"] for x in lines]
-    assert len(keys) == len(set(keys)) == 5  # each image file (4 good, 1 broken) analysed and journaled once
+    assert len(keys) == len(set(keys)) == 4  # each image file (3 good, 1 broken) analysed and journaled once
 
 
 def test_dask_local_cluster_gives_the_same_report(tmp_path, sample):
     distributed = pytest.importorskip("distributed")
     shots = small_shoot(tmp_path)
-    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en")
+    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        r = run_batch(shots, LOG, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en")
+        r = run_batch(shots, LOG, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en", settings=FAST)
     assert comparable(r.report) == comparable(ref.report)
-    assert journal_lines(tmp_path / "dask-out") == 5
+    assert journal_lines(tmp_path / "dask-out") == 4

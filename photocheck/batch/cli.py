@@ -20,8 +20,10 @@ import click
 @click.option("--name-template", default="{student_id}.jpg", show_default=True,
               help="Upload file name: {student_id} {name} {shot_no} {code}.")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Report language.")
+@click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
+              help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
-def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, as_json):
+def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
 
@@ -34,7 +36,8 @@ def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_t
     zh = lang == "zh"
     try:
         result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
-                           scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang)
+                           scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang,
+                           settings=settings_path)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
         sys.exit(2)

@@ -69,8 +69,21 @@ class BatchResult:
 
 
 def load_settings(path: str | os.PathLike | None = None) -> dict:
-    with open(path or SETTINGS_PATH, "rb") as fh:
-        return tomllib.load(fh)
+    """The batch settings (``settings.toml``), with the tables of the TOML file ``path`` laid over them."""
+    with open(SETTINGS_PATH, "rb") as fh:
+        cfg = tomllib.load(fh)
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                user = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            raise BatchUsageError(f"无法读取设置文件 {path}：{e}", f"cannot read settings file {path}: {e}") from None
+        for table, values in user.items():
+            if table not in cfg or not isinstance(values, dict) or set(values) - set(cfg[table]):
+                raise BatchUsageError(f"设置文件 {path} 中有未知的设置：[{table}] {', '.join(values) if isinstance(values, dict) else ''}",
+                                      f"unknown settings in {path}: [{table}] {', '.join(values) if isinstance(values, dict) else ''}")
+            cfg[table].update(values)
+    return cfg
 
 
 # -- names ---------------------------------------------------------------------------------------
@@ -232,6 +245,11 @@ def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
                         progress_tick()
                     fill()
                 pending = []
+            except KeyboardInterrupt:  # Ctrl-C: stop now; the journal keeps every finished file
+                for f in inflight:
+                    f.cancel()
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
             except cf.process.BrokenProcessPool:
                 restarts += 1
                 lost = list(inflight.values())
@@ -295,7 +313,8 @@ def content_duplicates(recs: list[dict], cfg: dict) -> dict[str, str]:
 def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=False, scheduler=None,
               progress=True, name_template="{student_id}.jpg", lang="zh", settings=None) -> BatchResult:
     """Run the whole batch and write ``OUT_DIR/upload/*.jpg``, ``report.json``, ``report.csv``,
-    ``report.html``. Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
+    ``report.html``. ``settings``: a dict from :func:`load_settings` or a TOML file laid over
+    ``photocheck/batch/settings.toml``. Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
     inputs; :class:`BatchInterrupted` (or KeyboardInterrupt) when stopped — rerun to continue.
 
     >>> from photocheck.batch import run_batch
@@ -304,7 +323,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
     """
     from . import reports
 
-    cfg = settings or load_settings()
+    cfg = settings if isinstance(settings, dict) else load_settings(settings)
     shots = Path(shots_dir)
     out = Path(out_dir)
     if not shots.is_dir():
