@@ -11,31 +11,31 @@ from benchmarks.accuracy import Case
 CORE_PATTERNS = ("file.*", "image.*", "face.*", "geometry.*", "pose.roll", "background.*", "lighting.*", "quality.*")
 
 VARIANTS = {  # name → (rule it breaks, builder(rgb, analysis) → jpeg bytes)
-    "head_too_high": ("geometry.head_top", lambda V, rgb, a: V.head_too_high(rgb)),
-    "face_too_small": ("geometry.face_width", lambda V, rgb, a: V.face_too_small(rgb, a.head_top)),
-    "off_centre": ("geometry.centered", lambda V, rgb, a: V.off_centre(rgb)),
-    "tilted": ("pose.roll", lambda V, rgb, a: V.tilted(rgb, (a.face_cx, a.eye_y))),
-    "white_background": ("background.color", lambda V, rgb, a: V.background(rgb, (255, 255, 255))),
-    "grey_background": ("background.color", lambda V, rgb, a: V.background(rgb, (240, 240, 240))),
-    "red_background": ("background.color", lambda V, rgb, a: V.background(rgb, (200, 40, 40))),
-    "gradient_background": ("background.uniform", lambda V, rgb, a: V.gradient_background(rgb)),
-    "shadowed_background": ("background.uniform", lambda V, rgb, a: V.shadowed_background(rgb)),
-    "too_dark": ("lighting.exposure", lambda V, rgb, a: V.person_exposure(rgb, 0.12)),
-    "overexposed": ("lighting.exposure", lambda V, rgb, a: V.person_exposure(rgb, 4.0)),
-    "half_face_shadow": ("lighting.evenness", lambda V, rgb, a: V.half_face_shadow(rgb, a.face_cx)),
-    "blurred": ("quality.sharpness", lambda V, rgb, a: V.blurred(rgb)),
-    "quality_15": ("file.jpeg_quality", lambda V, rgb, a: V.low_quality(rgb, 15)),
-    "quality_15_blocks": ("quality.compression", lambda V, rgb, a: V.low_quality(rgb, 15)),
-    "greyscale": ("image.color", lambda V, rgb, a: V.greyscale(rgb)),
-    "size_600x800": ("image.dimensions", lambda V, rgb, a: V.wrong_size(rgb)),
-    "over_40kb": ("file.size", lambda V, rgb, a: V.too_big(rgb)),
-    "head_too_low": ("geometry.eye_line", lambda V, rgb, a: V.head_too_low(rgb)),
-    "green_cast": ("lighting.color_cast", lambda V, rgb, a: V.colour_cast(rgb, (0.85, 1.15, 0.85))),
-    "magenta_cast": ("lighting.color_cast", lambda V, rgb, a: V.colour_cast(rgb, (1.15, 0.8, 1.15))),
-    "dpi_72": ("image.dpi", lambda V, rgb, a: V.dpi_72(rgb)),
-    "png_named_jpg": ("file.format", lambda V, rgb, a: V.png_named_jpg(rgb)),
-    "progressive": ("file.format", lambda V, rgb, a: V.progressive(rgb)),
-    "zero_padded": ("file.format", lambda V, rgb, a: V.padded(rgb)),
+    "head_too_high": ("geometry.head_top", lambda V, fid, rgb, a: V.head_too_high(fid)),
+    "face_too_small": ("geometry.face_width", lambda V, fid, rgb, a: V.face_too_small(fid, a.head_top)),
+    "off_centre": ("geometry.centered", lambda V, fid, rgb, a: V.off_centre(fid)),
+    "tilted": ("pose.roll", lambda V, fid, rgb, a: V.tilted(rgb, (a.face_cx, a.eye_y))),
+    "white_background": ("background.color", lambda V, fid, rgb, a: V.background(rgb, (255, 255, 255))),
+    "grey_background": ("background.color", lambda V, fid, rgb, a: V.background(rgb, (240, 240, 240))),
+    "red_background": ("background.color", lambda V, fid, rgb, a: V.background(rgb, (200, 40, 40))),
+    "gradient_background": ("background.uniform", lambda V, fid, rgb, a: V.gradient_background(rgb)),
+    "shadowed_background": ("background.uniform", lambda V, fid, rgb, a: V.shadowed_background(rgb)),
+    "too_dark": ("lighting.exposure", lambda V, fid, rgb, a: V.person_exposure(rgb, 0.12)),
+    "overexposed": ("lighting.exposure", lambda V, fid, rgb, a: V.person_exposure(rgb, 4.0)),
+    "half_face_shadow": ("lighting.evenness", lambda V, fid, rgb, a: V.half_face_shadow(rgb, a.face_cx)),
+    "blurred": ("quality.sharpness", lambda V, fid, rgb, a: V.blurred(rgb)),
+    "quality_15": ("file.jpeg_quality", lambda V, fid, rgb, a: V.low_quality(rgb, 15)),
+    "quality_15_blocks": ("quality.compression", lambda V, fid, rgb, a: V.low_quality(rgb, 15)),
+    "greyscale": ("image.color", lambda V, fid, rgb, a: V.greyscale(rgb)),
+    "size_600x800": ("image.dimensions", lambda V, fid, rgb, a: V.wrong_size(rgb)),
+    "over_40kb": ("file.size", lambda V, fid, rgb, a: V.too_big(rgb)),
+    "head_too_low": ("geometry.eye_line", lambda V, fid, rgb, a: V.head_too_low(fid)),
+    "green_cast": ("lighting.color_cast", lambda V, fid, rgb, a: V.colour_cast(rgb, (0.85, 1.15, 0.85))),
+    "magenta_cast": ("lighting.color_cast", lambda V, fid, rgb, a: V.colour_cast(rgb, (1.15, 0.8, 1.15))),
+    "dpi_72": ("image.dpi", lambda V, fid, rgb, a: V.dpi_72(rgb)),
+    "png_named_jpg": ("file.format", lambda V, fid, rgb, a: V.png_named_jpg(rgb)),
+    "progressive": ("file.format", lambda V, fid, rgb, a: V.progressive(rgb)),
+    "zero_padded": ("file.format", lambda V, fid, rgb, a: V.padded(rgb)),
 }
 
 
@@ -47,7 +47,7 @@ def _variant(fid: str, name: str):
 
         rgb = compliant_frame(fid)
         a = photocheck.analyse(compliant_upload(fid))
-        return VARIANTS[name][1](V, rgb, a)
+        return VARIANTS[name][1](V, fid, rgb, a)
 
     return build
 

@@ -33,7 +33,7 @@ def main() -> None:
     rgb = compliant_frame("034")
     a = photocheck.analyse(compliant_upload("034"))
     faults = {
-        "head_too_high": V.head_too_high(rgb),
+        "head_too_high": V.head_too_high("034"),
         "white_background": V.background(rgb, (255, 255, 255)),
         "half_face_shadow": V.half_face_shadow(rgb, a.face_cx),
         "blurred": V.blurred(rgb),

@@ -58,9 +58,9 @@ def test_compliant_photos_pass_every_core_rule():
 def test_single_fault_fails_exactly_its_rule(person, variant, rule):
     fid, rgb, a = person
     data = {
-        "head_too_high": lambda: V.head_too_high(rgb),
-        "face_too_small": lambda: V.face_too_small(rgb, a.head_top),
-        "off_centre": lambda: V.off_centre(rgb),
+        "head_too_high": lambda: V.head_too_high(fid),
+        "face_too_small": lambda: V.face_too_small(fid, a.head_top),
+        "off_centre": lambda: V.off_centre(fid),
         "tilted": lambda: V.tilted(rgb, (a.face_cx, a.eye_y)),
         "white_background": lambda: V.background(rgb, (255, 255, 255)),
         "red_background": lambda: V.background(rgb, (200, 40, 40)),

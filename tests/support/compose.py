@@ -79,11 +79,30 @@ def frame_of(rgb: np.ndarray):
     return analyse(rgb, load_spec("original")).frame_full
 
 
+@lru_cache(maxsize=16)
+def composed(face_id: str, expr: str = "03", color=BLUE):
+    """A London face on a flat background (the "camera original") and its planned frame."""
+    rgb = on_background(read_rgb(london(face_id, expr)), color)
+    return rgb, frame_of(rgb)
+
+
 @lru_cache(maxsize=64)
 def compliant_frame(face_id: str, expr: str = "03", color=BLUE) -> np.ndarray:
     """480×640 RGB frame of a London face on a flat background, framed to the rules."""
-    rgb = on_background(read_rgb(london(face_id, expr)), color)
-    return np.ascontiguousarray(crop(rgb, frame_of(rgb), (480, 640)))
+    rgb, rect = composed(face_id, expr, color)
+    return np.ascontiguousarray(crop(rgb, rect, (480, 640)))
+
+
+def reframed(face_id: str, dx: float = 0.0, dy: float = 0.0, zoom: float = 1.0, expr: str = "03") -> np.ndarray:
+    """The same shot framed differently, as a photographer who aimed or zoomed wrongly would:
+    the subject moves by (dx, dy) frame pixels and is scaled by ``zoom`` about the frame centre."""
+    from photocheck.framing import Rect
+
+    rgb, r = composed(face_id, expr)
+    k = r.w / 480.0  # original px per frame px
+    w, h = r.w / zoom, r.h / zoom
+    cx, cy = r.x + r.w / 2 - dx * k, r.y + r.h / 2 - dy * k
+    return np.ascontiguousarray(crop(rgb, Rect(cx - w / 2, cy - h / 2, w, h), (480, 640)))
 
 
 def jpeg(rgb: np.ndarray, quality: int | None = None, dpi: int = 300) -> bytes:

@@ -15,7 +15,7 @@ from PIL import Image
 
 from photocheck.inference import get_models
 
-from .compose import BLUE, jpeg
+from .compose import BLUE, jpeg, reframed
 
 
 def _affine(rgb: np.ndarray, m: np.ndarray, fill=BLUE) -> np.ndarray:
@@ -32,21 +32,24 @@ def shifted(rgb, dx=0.0, dy=0.0):
     return _affine(rgb, np.float32([[1, 0, dx], [0, 1, dy]]))
 
 
-def head_too_high(rgb):
-    return jpeg(shifted(rgb, dy=-45))
+def head_too_high(face_id: str):
+    return jpeg(reframed(face_id, dy=-45))
 
 
-def off_centre(rgb):
-    return jpeg(shifted(rgb, dx=45))
+def head_too_low(face_id: str):
+    return jpeg(reframed(face_id, dy=75))
 
 
-def face_too_small(rgb, head_top_y: float):
-    """Zoomed out to 70 % about a point that moves the head top to y=100 (eyes stay in range)."""
+def off_centre(face_id: str):
+    return jpeg(reframed(face_id, dx=45))
+
+
+def face_too_small(face_id: str, head_top_y: float):
+    """Zoomed out to 70 %, aimed so the head top lands near y=92 (the eyes stay in range)."""
     k = 0.7
-    # y' = k*y + t with head_top -> 100
-    t = 100 - k * head_top_y
-    cx = rgb.shape[1] / 2
-    return jpeg(_affine(rgb, np.float32([[k, 0, cx * (1 - k)], [0, k, t]])))
+    # about the frame centre: y' = 320 + k (y - 320) + dy; want head_top -> 92
+    dy = 92 - (320 + k * (head_top_y - 320))
+    return jpeg(reframed(face_id, dy=dy, zoom=k))
 
 
 def tilted(rgb, center, degrees=12.0):
@@ -114,10 +117,6 @@ def wrong_size(rgb, size=(600, 800)):
 
 def too_big(rgb):
     return jpeg(rgb, quality=97)
-
-
-def head_too_low(rgb):
-    return jpeg(shifted(rgb, dy=75))
 
 
 def colour_cast(rgb, gains=(0.75, 1.0, 1.25)):
