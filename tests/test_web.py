@@ -132,6 +132,11 @@ def test_phone_original_is_fixed_and_the_download_passes(page, photos, shots, tm
     report = photocheck.check(str(saved), lang="en")
     assert report.ok, [(f.rule, f.value) for f in report.failed]
     page.screenshot(path=str(shots / "laptop_fixed.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.is_visible("#download")
+    page.screenshot(path=str(shots / "phone_fixed.png"), full_page=True)
+    assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_unusable_photo_explains_in_chinese_and_english(page, photos, shots):

@@ -148,7 +148,8 @@ function render(r) {
     tbody.appendChild(tr);
   }
   $("all-box").hidden = rows.length === 0;
-  $("all-box").open = (r.problems || []).length === 0; // nothing to fix: show what was checked
+  // nothing to fix: show what was checked (on a wide screen; on a phone it would be a long scroll)
+  $("all-box").open = (r.problems || []).length === 0 && window.matchMedia("(min-width: 721px)").matches;
   verdict.scrollIntoView({ behavior: "smooth", block: "nearest" });
 }
 
