@@ -154,6 +154,7 @@ class Run:
     seconds: float = 0.0
     load_errors: dict[str, str] = field(default_factory=dict)
     unmatched: set[str] = field(default_factory=set)  # case rule patterns with no registered rule
+    rule_errors: dict[str, str] = field(default_factory=dict)  # rule → first exception raised
 
 
 class AnalysisCache:
@@ -237,8 +238,12 @@ def run(cases: Iterable[tuple[str, Case]], patterns: Sequence[str] | None = None
                     status, value = "error", None
                 else:
                     a, spec = got
-                    f = evaluate(r, a, spec, "en")
-                    status, value = f.status, f.value
+                    try:
+                        f = evaluate(r, a, spec, "en")
+                        status, value = f.status, f.value
+                    except Exception as e:  # a crash while reporting: count it, keep measuring
+                        status, value = "error", f"{type(e).__name__}: {e}"
+                        result.rule_errors.setdefault(r.id, value)
                 result.outcomes.append(Outcome(plugin, case, r.id, status, value, k))
         cache._store.pop(k, None)  # every case of this photo is done: free the memory
     if progress:
@@ -487,6 +492,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(res.load_errors)} photos could not be analysed:")
         for k, e in list(res.load_errors.items())[:20]:
             print(f"  {k}: {e}")
+    for rid, err in res.rule_errors.items():
+        print(f"rule {rid} raised while being evaluated (counted as error): {err}")
     if args.details:
         print("\nMisses and false alarms (case=value):\n" + details(stats.values()))
     if res.unmatched:
