@@ -116,3 +116,17 @@ def test_heic_from_a_phone(tmp_path, studio_rgb):
     res = _run(str(src), "--lang", "en")
     assert res.exit_code == 0, res.output
     assert photocheck.check(str(tmp_path / "IMG_0001_480x640.jpg")).ok
+
+
+def test_phone_jpeg_stored_sideways_comes_out_upright(tmp_path, studio_rgb):
+    """Phones store portraits sideways with an EXIF orientation tag; the output must be upright."""
+    src = tmp_path / "IMG_0002.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # display = stored image rotated 90° clockwise
+    Image.fromarray(studio_rgb).transpose(Image.ROTATE_90).save(src, quality=90, exif=exif)
+    r = fix(str(src), lang="en")
+    assert r.ok, [(f.rule, f.value) for f in r.blocking]
+    out = Image.open(io.BytesIO(r.data))
+    assert out.size == (480, 640) and not out.getexif()  # upright pixels, no orientation tag left
+    # upright: the eyes are in the upper half and level
+    assert 200 <= r.report.finding("geometry.eye_line").value <= 300
