@@ -126,7 +126,7 @@ def _to_srgb(im: Image.Image, name: str) -> Image.Image:
                 return ImageCms.profileToProfile(im, src, _SRGB, outputMode="RGB")
         except Exception:  # a broken profile: fall back to a plain conversion
             pass
-    return im.convert("RGB")
+    return im if im.mode == "RGB" else im.convert("RGB")  # RGB already: no 4.5 MB copy
 
 
 def load(source: Source, *, name: str | None = None, work_short_side: int = WORK_SHORT_SIDE) -> LoadedImage:
