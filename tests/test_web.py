@@ -46,6 +46,10 @@ def test_server_binds_loopback_only_and_answers_bad_requests_with_json(server):
         assert "default-src 'none'" in r.headers["Content-Security-Policy"]
     assert "http" not in html.replace("http-equiv", "")  # no external scripts, fonts, links
     req = urllib.request.Request(server + "api/check?name=big.jpg", data=b"\0" * (MAX_UPLOAD_BYTES + 1), method="POST")
+    # a page reaching this port under another host name (DNS rebinding) gets nothing
+    with pytest.raises(urllib.error.HTTPError) as other:
+        urllib.request.urlopen(urllib.request.Request(server, headers={"Host": "evil.example:80"}))
+    assert other.value.code == 421
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(req)
     body = json.loads(err.value.read())

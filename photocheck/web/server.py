@@ -5,6 +5,8 @@ the work, so a web framework would add a dependency and nothing a student would 
 
 * Binds 127.0.0.1 only, on a free port; nothing is fetched from or sent to anywhere else (the page
   has no external scripts, fonts or requests, and a Content-Security-Policy forbids them).
+* Requests must be addressed to 127.0.0.1 or localhost (the Host header), so a web site cannot
+  reach the page through a DNS-rebinding trick.
 * Uploads are processed in memory and forgotten when the answer is sent: no file is written.
 * ``POST /api/check?photo=<n>&name=…&ref_name=…``: the body is the photo's bytes (the first ``n``
   bytes) followed by the optional enrollment photo's bytes. The answer is always JSON, also for
@@ -196,7 +198,17 @@ class Handler(BaseHTTPRequestHandler):
         self._json({"verdict": "error", "headline": _both("无法检查", "Cannot check"),
                     "detail": _both(zh, en), "problems": []}, status)
 
+    def _host_ok(self) -> bool:
+        """Only pages addressed to this machine by name or loopback IP (guards against DNS rebinding)."""
+        port = self.server.server_address[1]
+        if self.headers.get("Host", "") in (f"127.0.0.1:{port}", f"localhost:{port}"):
+            return True
+        self._send(421, "只接受本机地址 / local address only".encode(), "text/plain; charset=utf-8")
+        return False
+
     def do_GET(self) -> None:
+        if not self._host_ok():
+            return
         path = urlsplit(self.path).path
         if path == "/api/health":
             self._json({"ok": True, "references": references_available()})
@@ -209,6 +221,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, body, entry[1])
 
     def do_POST(self) -> None:
+        if not self._host_ok():
+            self.close_connection = True
+            return
         url = urlsplit(self.path)
         if url.path != "/api/check":
             self._send(404, b"not found", "text/plain; charset=utf-8")
