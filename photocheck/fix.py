@@ -203,6 +203,27 @@ def default_output(path: str | os.PathLike) -> Path:
     return target
 
 
+def write_output(target: Path, data: bytes, *, overwrite: bool = False) -> None:
+    """Write ``data`` to ``target`` whole or not at all; without ``overwrite`` an existing file
+    (even one created a moment ago by something else) raises FileExistsError and is left alone."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        tmp.write_bytes(data)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # atomic, and fails if target exists
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here (FAT USB stick…): exclusive create instead
+                with open(target, "xb") as fh:
+                    fh.write(data)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _t(lang: str, zh: str, en: str) -> str:
     return zh if lang == "zh" else en
 
@@ -287,13 +308,12 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
         click.secho(_t(lang, "生成的文件仍不合格，未写入。加 --force 可强制写入。",
                        "The new file would still fail; nothing written. Add --force to write it anyway."), fg="red")
         sys.exit(EXIT_FAIL)
-    tmp = target.with_name(target.name + ".part")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(result.data)
-        os.replace(tmp, target)  # never a half-written upload file
+        write_output(target, result.data, overwrite=force)
+    except FileExistsError:  # appeared while we worked
+        click.secho(_t(lang, f"{target}: 文件已存在，不会覆盖。", f"{target}: file exists; not overwriting it."), fg="red", err=True)
+        sys.exit(EXIT_USAGE)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         click.secho(_t(lang, f"{target}: 无法写入：{e}", f"{target}: cannot write: {e}"), fg="red", err=True)
         sys.exit(EXIT_USAGE)
     note = _t(lang, "（原文件已合格，原样复制）", " (the input already complied; copied unchanged)") if result.unchanged else ""
