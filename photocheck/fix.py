@@ -17,6 +17,7 @@ judges everything cropping cannot change) → cut the crop from the full-resolut
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -239,8 +240,9 @@ def _t(lang: str, zh: str, en: str) -> str:
 @click.option("--spec", "spec_path", type=click.Path(dir_okay=False), help="TOML file overriding limits.")
 @click.option("--reference", "references", multiple=True, type=click.Path(dir_okay=False),
               help="Earlier photo (enrollment photo) to check the new one is not a re-used photo; repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (input verdict, problems, output check, written path).")
 @click.option("--quiet", "-q", is_flag=True, help="Hide skipped rules in the final check.")
-def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
+def fix_cmd(src, out, force, lang, background, spec_path, references, as_json, quiet):
     """Make the 480×640 upload file from the portrait IN and check it.
 
     Crops and scales to the framing rules (head top, eye line, face width, centred) and saves a
@@ -279,17 +281,27 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
         sys.exit(EXIT_USAGE)
 
     result = fix(src, force=force, lang=lang, spec=spec, original_spec=original_spec, references=references)
+    human = not as_json
+
+    def finish(code: int, written: Path | None = None) -> None:
+        if as_json:
+            click.echo(json.dumps({**result.to_dict(), "written": str(written) if written else None},
+                                  ensure_ascii=False, indent=2))
+        sys.exit(code)
+
     if result.unreadable:
-        print_report(result.source_report, lang)
-        sys.exit(EXIT_USAGE)
+        if human:
+            print_report(result.source_report, lang)
+        finish(EXIT_USAGE)
     a = result.source_analysis
     if a is not None and a.face is None:
-        click.secho(_t(lang, f"{src}: 没有检测到人脸，无法裁剪。请使用正面、清晰的单人照片。",
-                       f"{src}: no face found, so it cannot be cropped. Use a clear, frontal photo of one person."), fg="red")
-        sys.exit(EXIT_FAIL)
-    for e in result.reference_errors:
+        if human:
+            click.secho(_t(lang, f"{src}: 没有检测到人脸，无法裁剪。请使用正面、清晰的单人照片。",
+                           f"{src}: no face found, so it cannot be cropped. Use a clear, frontal photo of one person."), fg="red")
+        finish(EXIT_FAIL)
+    for e in result.reference_errors if human else ():
         click.secho(_t(lang, f"! {e.zh}（未与它比对）", f"! {e.en} (not compared with it)"), fg="yellow")
-    if result.blocking:
+    if result.blocking and human:
         click.secho(_t(lang, f"{src}: 这张照片有裁剪无法解决的问题（需要重拍或换一张照片）：",
                        f"{src}: this photo has problems that cropping cannot fix (retake it or use another photo):"),
                     fg="red", bold=True)
@@ -297,28 +309,31 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, quiet):
             click.secho(f"  ✗ {f.title or f.rule} [{f.rule}]", fg="red")
             if f.message:
                 click.echo(f"      → {f.message}")
-        if not force:
+    if result.blocking and not force:
+        if human:
             click.echo(_t(lang, "未写入任何文件。若仍要生成（例如只想看裁剪效果），请加 --force。",
                           "Nothing written. Add --force to write the file anyway (e.g. to see the crop)."))
-            sys.exit(EXIT_FAIL)
-    if result.report is not None:
+        finish(EXIT_FAIL)
+    if result.report is not None and human:
         click.echo(_t(lang, "生成文件的检查结果（完整规则）：", "Check of the new file (all rules):"))
         print_report(result.report, lang, verbose=not quiet)
     if result.data is None:
-        click.secho(_t(lang, "生成的文件仍不合格，未写入。加 --force 可强制写入。",
-                       "The new file would still fail; nothing written. Add --force to write it anyway."), fg="red")
-        sys.exit(EXIT_FAIL)
+        if human:
+            click.secho(_t(lang, "生成的文件仍不合格，未写入。加 --force 可强制写入。",
+                           "The new file would still fail; nothing written. Add --force to write it anyway."), fg="red")
+        finish(EXIT_FAIL)
     try:
         write_output(target, result.data, overwrite=force)
     except FileExistsError:  # appeared while we worked
         click.secho(_t(lang, f"{target}: 文件已存在，不会覆盖。", f"{target}: file exists; not overwriting it."), fg="red", err=True)
-        sys.exit(EXIT_USAGE)
+        finish(EXIT_USAGE)
     except OSError as e:
         click.secho(_t(lang, f"{target}: 无法写入：{e}", f"{target}: cannot write: {e}"), fg="red", err=True)
-        sys.exit(EXIT_USAGE)
-    note = _t(lang, "（原文件已合格，原样复制）", " (the input already complied; copied unchanged)") if result.unchanged else ""
+        finish(EXIT_USAGE)
     ok = result.ok
-    click.secho(_t(lang, f"已写入 {target}（{len(result.data) // 1024} KB）{note}：" + ("可以上传。" if ok else "仍不合格，请看上面的问题。"),
-                   f"wrote {target} ({len(result.data) // 1024} KB){note}: " + ("ready to upload." if ok else "still fails; see the problems above.")),
-                fg="green" if ok else "red", bold=True)
-    sys.exit(EXIT_OK if ok else EXIT_FAIL)
+    if human:
+        note = _t(lang, "（原文件已合格，原样复制）", " (the input already complied; copied unchanged)") if result.unchanged else ""
+        click.secho(_t(lang, f"已写入 {target}（{len(result.data) // 1024} KB）{note}：" + ("可以上传。" if ok else "仍不合格，请看上面的问题。"),
+                       f"wrote {target} ({len(result.data) // 1024} KB){note}: " + ("ready to upload." if ok else "still fails; see the problems above.")),
+                    fg="green" if ok else "red", bold=True)
+    finish(EXIT_OK if ok else EXIT_FAIL, target)

@@ -4,6 +4,7 @@ that cropping cannot fix produce nothing (unless --force); a user's file is neve
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -60,9 +61,12 @@ def test_wrong_background_writes_nothing_without_force(tmp_path):
     assert res.exit_code == 1
     assert "background.color" in res.output and "cannot fix" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grey_wall.jpg"]
-    forced = _run(str(src), "--force", "--lang", "en")
+    forced = _run(str(src), "--force", "--json")
     out = tmp_path / "grey_wall_480x640.jpg"
     assert forced.exit_code == 1 and out.exists()  # written on request, still reported as failing
+    result = json.loads(forced.output)
+    assert result["written"] == str(out) and result["forced"] and not result["ok"]
+    assert [f["rule"] for f in result["blocking"]] == ["background.color"]
     assert photocheck.check(str(out)).status("background.color") == "fail"
 
 
