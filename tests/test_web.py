@@ -147,7 +147,7 @@ def test_unusable_photo_explains_in_chinese_and_english(page, photos, shots):
     assert _check(page, photos["grey_wall"]) == "fail"
     assert page.is_hidden("#download")
     problems = page.locator("#problems li")
-    assert [problems.nth(i).get_attribute("data-rule") for i in range(problems.count())] == ["background.color"]
+    assert "background.color" in [problems.nth(i).get_attribute("data-rule") for i in range(problems.count())]
     zh = page.inner_text("#problems")
     assert "背景" in zh and "请使用" in zh  # what is wrong, and what to do
     page.click("#lang")
