@@ -144,7 +144,11 @@ def make(out: Path, size: tuple[int, int] = (3000, 2000), repeat: int = 1, refer
                 order.append((face, when, dict(shift=(k * 23) % 50 - 25)))
             if k + 1 == 4:
                 order.append((STRANGER, when + timedelta(seconds=12), dict(shift=5)))
-    for face, when, opt in order:
+    per_block = len(order) // repeat
+    for n, (face, when, opt) in enumerate(order):
+        block = n // per_block
+        if block:  # later repeats of the pattern: the same person sits a little elsewhere
+            opt = {**opt, "shift": opt.get("shift", 0) + 40 * (block % 4) - 90}
         path = shots / f"DSC_{seq:04d}.JPG"
         seq += 1
         rgb = camera_frame(face, size, shift=opt.get("shift", 0), zoom=opt.get("zoom", 1.0), blink=opt.get("blink", False))

@@ -25,6 +25,14 @@ STATUS_TEXT = {
 }
 
 
+KIND_TEXT = {
+    "count": ("人数不符", "count"), "missing": ("缺照片", "missing"), "stranger": ("记录外人员", "stranger"),
+    "swap": ("顺序颠倒", "swap"), "identity": ("不像本人", "identity"), "time": ("时间不符", "time"),
+    "ambiguous": ("无法确定", "ambiguous"), "duplicate": ("重复文件", "duplicate"), "no_face": ("无人脸", "no face"),
+    "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"), "stale_output": ("旧输出文件", "old output"),
+}
+
+
 def safe_cell(value) -> str:
     """A CSV cell that a spreadsheet shows as text, never runs as a formula.
 
@@ -89,7 +97,8 @@ def html_text(report: dict, lang: str = "zh") -> str:
     out.append(f"<h2>{t('需要处理的问题', 'Problems to resolve')} ({len(report['mismatches'])})</h2>")
     if report["mismatches"]:
         out.append("<ul class='issues'>" + "".join(
-            f"<li><b>{e(i['kind'])}</b> {e(i['message'])}</li>" for i in report["mismatches"]) + "</ul>")
+            f"<li><b>{e(KIND_TEXT.get(i['kind'], (i['kind'],) * 2)[0 if zh else 1])}</b> {e(i['message'])}</li>"
+            for i in report["mismatches"]) + "</ul>")
     else:
         out.append(f"<p class='ok'>{t('没有发现匹配问题。', 'No matching problems found.')}</p>")
     if report.get("notes"):

@@ -289,7 +289,9 @@ def _run_dask(tasks, scheduler: str, on_result, progress_tick) -> None:
 
 # -- duplicates by image content --------------------------------------------------------------------
 def content_duplicates(recs: list[dict], cfg: dict) -> dict[str, str]:
-    """rel → rel of the first file showing the same image (re-encoded or resized copies)."""
+    """rel → rel of the first file showing the same image (re-encoded or resized copies).
+
+    Same image: near-identical grey thumbnails and the same EXIF capture time (when both have one)."""
     if len(recs) < 2:
         return {}
     t16 = np.array([r["t16"] for r in recs], np.float32)
@@ -302,6 +304,8 @@ def content_duplicates(recs: list[dict], cfg: dict) -> dict[str, str]:
         ra, rb = recs[a], recs[b]
         if rb["rel"] in out or ra["rel"] in out:
             continue
+        if ra.get("exif_time") and rb.get("exif_time") and ra["exif_time"] != rb["exif_time"]:
+            continue  # two exposures (a retake of a still sitter), not a copy: copies keep the capture time
         x = np.frombuffer(base64.b64decode(ra["t64"]), np.uint8).astype(np.int16)
         y = np.frombuffer(base64.b64decode(rb["t64"]), np.uint8).astype(np.int16)
         if np.abs(x - y).max() <= max_abs:
