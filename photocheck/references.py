@@ -85,7 +85,10 @@ def signature(rgb: np.ndarray, points: np.ndarray) -> Signature:
     mask = np.zeros((SIZE, SIZE), np.uint8)
     cv2.fillConvexPoly(mask, cv2.convexHull(np.round(pts[L.FACE_OVAL]).astype(np.int32)), 1)
     r = max(1, int(0.04 * SIZE))
-    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+    # only pixels that exist in the file (a face cut by the image edge keeps its visible part)
+    inside = cv2.warpAffine(np.ones(grey.shape, np.uint8), m, (SIZE, SIZE), flags=cv2.INTER_NEAREST,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mask = cv2.erode(mask * inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     return Signature(crop, mask.astype(bool), pts.astype(np.float32), float(k))
 
 

@@ -159,3 +159,41 @@ def recapture(a, lim):
     x1, y1 = np.minimum(pts.max(axis=0), (w - 1, h - 1)).astype(int)
     val = _spectral_peak(gray, (x0, y0, x1, y1), lim)
     return Measurement(None if val is None else round(val, 2))
+
+
+def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat: float) -> tuple[int, str]:
+    """Widest added border: from each edge inwards, a run of uniform lines that ends in a sharp
+    step across (nearly) the whole line. Returns (width px, side) — (0, "") when there is none."""
+    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    h, w = lab.shape[:2]
+    best, side = 0, ""
+    for name, img in (("top", lab), ("bottom", lab[::-1]), ("left", lab.transpose(1, 0, 2)),
+                      ("right", lab.transpose(1, 0, 2)[::-1])):
+        n = max(2, int(depth * img.shape[0]))
+        gap = 3  # JPEG chroma subsampling and resampling spread the step over a few lines
+        band = img[: n + gap]  # lines from the edge inwards
+        # a line is "flat" when its pixels barely vary (a painted border, not a photo)
+        flat_line = band[:n].std(axis=1).max(axis=1) <= flat
+        jump = np.linalg.norm(band[gap:] - band[:-gap], axis=2)  # per-pixel change a few lines in
+        sharp = (jump[:n] > step).mean(axis=1) >= cover
+        run = np.cumprod(flat_line[:n]).astype(bool)  # flat from the edge up to line i
+        hit = np.nonzero(run & sharp)[0]
+        if len(hit):
+            width = int(hit[0]) + 1
+            if width > best:
+                best, side = width, name
+    return best, side
+
+
+@rule("authenticity.edits",
+      title=("没有添加边框", "No added border"),
+      messages={"high": ("照片{where_zh}有添加的边框（宽 {value} 像素）。请提交未加边框、文字或贴纸的原始照片。",
+                         "a border has been added at the {where} of the photo ({value} px wide). Submit the photo "
+                         "without borders, text or stickers.")},
+      needs_face=False)
+def edits(a, lim):
+    # Measured on the whole file (working image), not the planned crop.
+    width, side = border_width(a.image.rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
+                               float(lim["flat"]))
+    zh = {"top": "顶部", "bottom": "底部", "left": "左侧", "right": "右侧"}.get(side, "")
+    return Measurement(width, fmt={"where": side or "edge", "where_zh": zh})
