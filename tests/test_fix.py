@@ -135,3 +135,14 @@ def test_phone_jpeg_stored_sideways_comes_out_upright(tmp_path, studio_rgb):
     assert out.size == (480, 640) and not out.getexif()  # upright pixels, no orientation tag left
     # upright: the eyes are in the upper half and level
     assert 200 <= r.report.finding("geometry.eye_line").value <= 300
+
+
+def test_right_size_wrong_file_is_re_encoded_not_re_cropped():
+    """A 480×640 PNG (an ID-photo app's export): only the file rules fail, so it is re-saved as JPEG."""
+    from support.compose import compliant_frame
+
+    buf = io.BytesIO()
+    Image.fromarray(compliant_frame("005")).save(buf, "PNG")
+    r = fix(buf.getvalue(), lang="en")
+    assert {f.rule for f in r.source_report.failed} >= {"file.format"} and not r.blocking
+    assert r.ok and not r.unchanged and Image.open(io.BytesIO(r.data)).format == "JPEG"
