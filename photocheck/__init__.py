@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from .analysis import Analysis, analyse
 from .check import check
 from .errors import PhotoError
+from .fix import FixResult, fix
 from .inference import models_check
 from .io import LoadedImage, load
 from .report import Finding, Report
@@ -22,6 +23,6 @@ from .rules import Rule, all_rules as rules
 from .spec import Limit, Spec, load_spec
 
 __all__ = [
-    "__version__", "check", "analyse", "load", "load_spec", "rules", "models_check",
+    "__version__", "check", "fix", "analyse", "load", "load_spec", "rules", "models_check", "FixResult",
     "Analysis", "LoadedImage", "Report", "Finding", "Rule", "Spec", "Limit", "PhotoError",
 ]
