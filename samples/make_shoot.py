@@ -1,7 +1,7 @@
 """Make the sample campus shoot in samples/shoot/ from the Face Research Lab London Set (CC-BY-4.0).
 
     /work/venv/bin/python samples/make_shoot.py                        # samples/shoot (3000×2000 frames)
-    /work/venv/bin/python samples/make_shoot.py --out /tmp/big --size 6000x4000 --repeat 20   # benchmark
+    /work/venv/bin/python samples/make_shoot.py --out /tmp/big --size 6000x4000 --noise 3 --repeat 20   # benchmark
 
 How the frames are made (honestly): each London photo (1350×1350, light-grey studio background) is
 composed on the light-blue background with the person mask (``tests/support/compose.py:
@@ -98,7 +98,15 @@ def save_camera_jpeg(rgb: np.ndarray, path: Path, when: datetime, quality: int =
     Image.fromarray(rgb).save(path, "JPEG", quality=quality, exif=exif.tobytes())
 
 
-def make(out: Path, size: tuple[int, int] = (3000, 2000), repeat: int = 1, references: bool = True) -> None:
+def add_noise(rgb: np.ndarray, sigma: float, seed: int) -> np.ndarray:
+    """Sensor-like noise, so files are as large as real camera JPEGs (a flat studio background
+    otherwise compresses to a fraction of a real file's size)."""
+    noise = np.random.default_rng(seed).normal(0.0, sigma, rgb.shape[:2]).astype(np.float32)[..., None]
+    return np.clip(rgb.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def make(out: Path, size: tuple[int, int] = (3000, 2000), repeat: int = 1, references: bool = True,
+         noise: float = 0.0) -> None:
     shots = out / "shots"
     shots.mkdir(parents=True, exist_ok=True)
     seq = 412
@@ -152,6 +160,8 @@ def make(out: Path, size: tuple[int, int] = (3000, 2000), repeat: int = 1, refer
         path = shots / f"DSC_{seq:04d}.JPG"
         seq += 1
         rgb = camera_frame(face, size, shift=opt.get("shift", 0), zoom=opt.get("zoom", 1.0), blink=opt.get("blink", False))
+        if noise:
+            rgb = add_noise(rgb, noise, seq)
         save_camera_jpeg(rgb, path, when)
         if opt.get("broken"):
             data = path.read_bytes()
@@ -177,9 +187,10 @@ def main() -> None:
     ap.add_argument("--out", default=str(HERE / "shoot"))
     ap.add_argument("--size", default="3000x2000", help="camera frame WxH, e.g. 6000x4000")
     ap.add_argument("--repeat", type=int, default=1, help="repeat the 12-student pattern (benchmarks)")
+    ap.add_argument("--noise", type=float, default=0.0, help="sensor-noise sigma (grey levels); 3 gives camera-size files")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.lower().split("x"))
-    make(Path(a.out), (w, h), a.repeat)
+    make(Path(a.out), (w, h), a.repeat, noise=a.noise)
     print(f"wrote {a.out}")
 
 
