@@ -361,6 +361,31 @@ def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     assert len(keys) == len(set(keys)) == 4  # each image file (3 good, 1 broken) analysed and journaled once
 
 
+@pytest.mark.skipif(not PHOTOCHECK.exists(), reason="needs the photocheck CLI")
+def test_ctrl_c_then_rerun_continues_and_gives_the_same_report(tmp_path, sample):
+    shots = small_shoot(tmp_path)
+    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
+    out = tmp_path / "out"
+    fast = tmp_path / "fast.toml"
+    fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "1", "--lang", "en",
+           "--settings", str(fast)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    j = out / ".photocheck" / "journal.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None and not (j.exists() and j.read_text().count("\n") >= 1):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()[-2000:]
+    assert "run the same command again" in err.decode() and "Traceback" not in err.decode()
+    done = journal_lines(out)
+    assert 1 <= done < 4 and not (out / "report.json").exists()
+    r = run_batch(shots, LOG, out, workers=1, progress=False, lang="en", settings=FAST)  # the rerun
+    assert journal_lines(out) == 4  # only the unfinished files were analysed
+    assert comparable(r.report) == comparable(ref.report)
+
+
 def test_dask_local_cluster_gives_the_same_report(tmp_path, sample):
     distributed = pytest.importorskip("distributed")
     shots = small_shoot(tmp_path)
