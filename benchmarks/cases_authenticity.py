@@ -81,9 +81,10 @@ def beauty_filter(rgb: np.ndarray, strength: float = 1.0) -> np.ndarray:
 
 
 def screen_reshot(rgb: np.ndarray, period: int = 3, angle: float = 1.5, out_scale: float = 0.42,
-                  seed: int = 0) -> np.ndarray:
+                  seed: int = 0, sampling: str = "sensor") -> np.ndarray:
     """The photo shown on an RGB-stripe screen (each pixel → ``period``² subpixels, dark row gaps)
-    and photographed: slight rotation, lens blur, resampling, sensor noise."""
+    and photographed: slight rotation, lens blur, sensor sampling (point sampling, which aliases
+    the grid into moiré as a camera does; ``sampling="area"`` averages it away instead), noise."""
     h, w = rgb.shape[:2]
     big = cv2.resize(rgb, (w * period, h * period), interpolation=cv2.INTER_NEAREST).astype(np.float32)
     yy, xx = np.mgrid[0:h * period, 0:w * period]
@@ -95,7 +96,8 @@ def screen_reshot(rgb: np.ndarray, period: int = 3, angle: float = 1.5, out_scal
     big = cv2.warpAffine(big, m, (w * period, h * period), borderMode=cv2.BORDER_REFLECT)
     big = cv2.GaussianBlur(big, (0, 0), 0.8)
     k = out_scale / period * 3
-    out = cv2.resize(big, None, fx=k, fy=k, interpolation=cv2.INTER_AREA).astype(np.float32)
+    interp = cv2.INTER_AREA if sampling == "area" else cv2.INTER_LINEAR
+    out = cv2.resize(big, None, fx=k, fy=k, interpolation=interp).astype(np.float32)
     out += np.random.default_rng(seed).normal(0, 2.0, out.shape)
     return np.clip(out, 0, 255).astype(np.uint8)
 
@@ -209,7 +211,7 @@ def cases():
                    key=f"auth_halftone_{fid}_up")
         yield Case(f"london_{fid}_screen_upload", "authenticity.recapture", "violation",
                    lambda fid=fid: as_upload(screen_reshot(orig(fid), seed=int(fid)), background=False), "upload",
-                   key=f"auth_screen_{fid}_up", note="grid finer than the 480×640 pixels")
+                   key=f"auth_screen_{fid}_up")
         # edits: a border painted around the upload (white frame; a coloured bar at one side)
         yield Case(f"london_{fid}_white_border", "authenticity.edits", "violation",
                    lambda fid=fid: T_jpeg(add_border(compliant_frame(fid))), "upload", key=f"auth_border_{fid}")
@@ -252,4 +254,9 @@ def cases():
             if "heavily retouched" in r["notes"]:
                 yield Case(f"real_{r['file']}_retouched", "authenticity.retouch", "violation", IMAGES / r["file"],
                            "original", note="labelled heavily retouched in manifest.csv")
-            yield Case(f"real_{r['file']}_no_border", "authenticity.edits", "compliant", IMAGES / r["file"], "original")
+            if "bars left/right (padded image)" in r["notes"]:
+                yield Case(f"real_{r['file']}_padded", "authenticity.edits", "violation", IMAGES / r["file"], "original",
+                           note="white bars added at the sides (manifest.csv)")
+            else:
+                yield Case(f"real_{r['file']}_no_border", "authenticity.edits", "compliant", IMAGES / r["file"],
+                           "original")

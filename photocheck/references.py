@@ -137,6 +137,21 @@ def load_reference(source: Source, *, models: Models | None = None, name: str | 
     return Reference(image.name, emb, signature(image.rgb, pts), image.width, image.height)
 
 
+_CACHE: dict[tuple, Reference] = {}
+_CACHE_SIZE = 32
+
+
+def _file_key(src: Source) -> tuple | None:
+    """(path, mtime, size) of a reference file, so an unchanged file is analysed once per process."""
+    if not isinstance(src, (str, os.PathLike)):
+        return None
+    try:
+        st = os.stat(src)
+    except OSError:
+        return None
+    return (os.path.abspath(os.fspath(src)), st.st_mtime_ns, st.st_size)
+
+
 def load_references(sources: Sequence[Source], *, models: Models | None = None) -> list[Reference | PhotoError]:
     """Analyse each reference photo once; an unusable one becomes a :class:`PhotoError` in its place.
 
@@ -147,8 +162,17 @@ def load_references(sources: Sequence[Source], *, models: Models | None = None) 
     out: list[Reference | PhotoError] = []
     for i, src in enumerate(sources):
         label = _label(src, i)
+        key = _file_key(src)
+        if key is not None and key in _CACHE:  # the same reference for many photos (--reference)
+            out.append(_CACHE[key])
+            continue
         try:
-            out.append(load_reference(src, models=models, name=label if isinstance(src, (str, os.PathLike)) else label))
+            ref = load_reference(src, models=models, name=label)
+            if key is not None:
+                _CACHE[key] = ref
+                while len(_CACHE) > _CACHE_SIZE:
+                    _CACHE.pop(next(iter(_CACHE)))
+            out.append(ref)
         except PhotoError as e:
             if not e.zh.startswith("参考照片"):
                 e = PhotoError(e.file, e.code, f"参考照片 {e.file}：{e.zh}", f"reference photo {e.file}: {e.en}")
