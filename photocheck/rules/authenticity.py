@@ -164,14 +164,16 @@ def recapture(a, lim):
 def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat: float) -> tuple[int, str]:
     """Widest added border: from each edge inwards, a run of uniform lines that ends in a sharp
     step across (nearly) the whole line. Returns (width px, side) — (0, "") when there is none."""
-    lab = cv2.cvtColor(rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-    h, w = lab.shape[:2]
     best, side = 0, ""
-    for name, img in (("top", lab), ("bottom", lab[::-1]), ("left", lab.transpose(1, 0, 2)),
-                      ("right", lab.transpose(1, 0, 2)[::-1])):
+    gap = 3  # JPEG chroma subsampling and resampling spread the step over a few lines
+    for name, img in (("top", rgb), ("bottom", rgb[::-1]), ("left", rgb.transpose(1, 0, 2)),
+                      ("right", rgb.transpose(1, 0, 2)[::-1])):
         n = max(2, int(depth * img.shape[0]))
-        gap = 3  # JPEG chroma subsampling and resampling spread the step over a few lines
-        band = img[: n + gap]  # lines from the edge inwards
+        edge = cv2.cvtColor(np.ascontiguousarray(img[:1]).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        if edge.std(axis=1).max() > flat:
+            continue  # the outermost line is photo content: no painted border on this side
+        # lines from the edge inwards, in CIE Lab
+        band = cv2.cvtColor(np.ascontiguousarray(img[: n + gap]).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
         # a line is "flat" when its pixels barely vary (a painted border, not a photo)
         flat_line = band[:n].std(axis=1).max(axis=1) <= flat
         jump = np.linalg.norm(band[gap:] - band[:-gap], axis=2)  # per-pixel change a few lines in
