@@ -295,12 +295,24 @@ def test_cli_summary_exit_codes_and_json(tmp_path, sample):
 
 
 # -- scale: worker processes, a killed worker, Dask -------------------------------------------------
-def small_shoot(tmp_path: Path) -> Path:
+SMALL_FILES = ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0416.JPG", "DSC_0417.JPG", "DSC_0418.JPG", "DSC_0424.JPG", "shoot-notes.txt")
+SMALL_IMAGES = 6  # five frames and the broken file: each is analysed and journaled once
+
+
+def small_shoot(tmp_path: Path) -> tuple[Path, Path]:
+    """Shots 1, 2, 4, 5 of the sample with the stranger between 4 and 5, the broken file and the note."""
     d = tmp_path / "small"
     d.mkdir()
-    for n in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0417.JPG", "DSC_0424.JPG", "shoot-notes.txt"):
+    for n in SMALL_FILES:
         shutil.copy(SHOTS / n, d / n)
-    return d
+    with open(LOG, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    log = tmp_path / "small.csv"
+    with open(log, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(r for r in rows if r["拍摄号"] in ("1", "2", "4", "5"))
+    return d, log
 
 
 def comparable(report: dict) -> dict:
@@ -327,12 +339,12 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or not PHOTOCHECK.exists(), reason="needs Linux /proc and the CLI")
 def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
-    shots = small_shoot(tmp_path)
-    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
+    shots, log = small_shoot(tmp_path)
+    ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     out = tmp_path / "out"
     fast = tmp_path / "fast.toml"
     fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
-    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "2", "--lang", "en",
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(log), "--out", str(out), "--workers", "2", "--lang", "en",
            "--settings", str(fast)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killed = None
@@ -358,17 +370,43 @@ def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     assert comparable(json.loads(rerun.stdout)) == comparable(ref.report)
     lines = (out / ".photocheck" / "journal.jsonl").read_text().splitlines()
     keys = [json.loads(x)["key"] for x in lines]
-    assert len(keys) == len(set(keys)) == 4  # each image file (3 good, 1 broken) analysed and journaled once
+    assert len(keys) == len(set(keys)) == SMALL_IMAGES
+
+
+def test_a_crash_on_one_file_does_not_stop_the_batch_and_is_retried(tmp_path, sample, monkeypatch):
+    import photocheck.batch.runner as runner
+
+    shots, log = small_shoot(tmp_path)
+    ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
+    out = seeded(tmp_path, sample)
+    j = out / ".photocheck" / "journal.jsonl"
+    j.write_text("".join(x + "\n" for x in j.read_text().splitlines() if json.loads(x)["rel"] != "DSC_0413.JPG"))
+    real = runner.analyse_file
+
+    def buggy(path, rel, *a, **k):
+        if rel == "DSC_0413.JPG":
+            raise RuntimeError("decoder bug")
+        return real(path, rel, *a, **k)
+
+    monkeypatch.setattr(runner, "analyse_file", buggy)
+    r = run_batch(shots, log, out, workers=1, progress=False, lang="en", settings=FAST)
+    f = next(x for x in r.report["files"] if x["file"] == "DSC_0413.JPG")
+    assert f["status"] == "unreadable" and "decoder bug" in f["reason"]
+    s = by_shot(r)
+    assert s["2"]["status"] == "missing" and [s[k]["file"] for k in ("1", "4", "5")] == ["DSC_0412.JPG", "DSC_0416.JPG", "DSC_0418.JPG"]
+    monkeypatch.setattr(runner, "analyse_file", real)
+    r = run_batch(shots, log, out, workers=1, progress=False, lang="en", settings=FAST)  # the crash was not journaled
+    assert comparable(r.report) == comparable(ref.report)
 
 
 @pytest.mark.skipif(not PHOTOCHECK.exists(), reason="needs the photocheck CLI")
 def test_ctrl_c_then_rerun_continues_and_gives_the_same_report(tmp_path, sample):
-    shots = small_shoot(tmp_path)
-    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
+    shots, log = small_shoot(tmp_path)
+    ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     out = tmp_path / "out"
     fast = tmp_path / "fast.toml"
     fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
-    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(LOG), "--out", str(out), "--workers", "1", "--lang", "en",
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(log), "--out", str(out), "--workers", "1", "--lang", "en",
            "--settings", str(fast)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     j = out / ".photocheck" / "journal.jsonl"
@@ -380,17 +418,17 @@ def test_ctrl_c_then_rerun_continues_and_gives_the_same_report(tmp_path, sample)
     assert proc.returncode == 130, err.decode()[-2000:]
     assert "run the same command again" in err.decode() and "Traceback" not in err.decode()
     done = journal_lines(out)
-    assert 1 <= done < 4 and not (out / "report.json").exists()
-    r = run_batch(shots, LOG, out, workers=1, progress=False, lang="en", settings=FAST)  # the rerun
-    assert journal_lines(out) == 4  # only the unfinished files were analysed
+    assert 1 <= done < SMALL_IMAGES and not (out / "report.json").exists()
+    r = run_batch(shots, log, out, workers=1, progress=False, lang="en", settings=FAST)  # the rerun
+    assert journal_lines(out) == SMALL_IMAGES  # only the unfinished files were analysed
     assert comparable(r.report) == comparable(ref.report)
 
 
 def test_dask_local_cluster_gives_the_same_report(tmp_path, sample):
     distributed = pytest.importorskip("distributed")
-    shots = small_shoot(tmp_path)
-    ref = run_batch(shots, LOG, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
+    shots, log = small_shoot(tmp_path)
+    ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        r = run_batch(shots, LOG, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en", settings=FAST)
+        r = run_batch(shots, log, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en", settings=FAST)
     assert comparable(r.report) == comparable(ref.report)
-    assert journal_lines(tmp_path / "dask-out") == 4
+    assert journal_lines(tmp_path / "dask-out") == SMALL_IMAGES

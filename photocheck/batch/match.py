@@ -111,41 +111,68 @@ def group_subjects(frames: list[Frame], same_person: float, max_gap: float) -> l
     return subjects
 
 
-def estimate_offset(t_s: list[float | None], t_r: list[float | None], tol: float) -> float | None:
-    """Camera clock minus log clock: the densest cluster of capture−log differences near the diagonal."""
+def offset_candidates(t_s: list[float | None], t_r: list[float | None], tol: float, k: int = 5) -> list[float]:
+    """Plausible camera-minus-log clock offsets: centres of the densest clusters of capture−log
+    differences near the diagonal (at most ``k``, at least ``tol`` apart, densest first)."""
     n_s, n_r = len(t_s), len(t_r)
     reach = 3 + abs(n_s - n_r)
     d = [t_s[i] - t_r[j] for i in range(n_s) for j in range(max(0, i - reach), min(n_r, i + reach + 1))
          if t_s[i] is not None and t_r[j] is not None]
     if len(d) < 2:
-        return None
+        return []
     d = np.sort(np.array(d))
     hi = np.searchsorted(d, d + tol, side="right")
-    k = int(np.argmax(hi - np.arange(len(d))))
-    return float(np.median(d[k:hi[k]]))
+    counts = hi - np.arange(len(d))
+    out: list[float] = []
+    for i in np.argsort(-counts, kind="stable"):
+        if counts[i] < 2 or len(out) >= k:
+            break
+        c = float(np.median(d[i:hi[i]]))
+        if all(abs(c - o) > tol for o in out):
+            out.append(c)
+    return out
+
+
+def estimate_offset(t_s: list[float | None], t_r: list[float | None], tol: float) -> float | None:
+    """The densest cluster's offset (see :func:`choose_offset` for the one the alignment uses)."""
+    c = offset_candidates(t_s, t_r, tol, 1)
+    return c[0] if c else None
 
 
 class _Cost:
     def __init__(self, subjects, rows, refs, offset, cfg):
         self.s, self.r, self.refs, self.offset, self.cfg = subjects, rows, refs, offset, cfg
 
-    def evidence(self, i: int, j: int) -> tuple[float, float | None, float | None, str]:
-        """(cost, similarity, time residual, verdict: confirmed | contradicted | order)."""
-        ident, tcfg = self.cfg["identity"], self.cfg["time"]
+    def parts(self, i: int, j: int) -> tuple[float, float, float | None, float | None, str | None, str | None]:
+        """(identity cost, time cost, similarity, time residual, identity state, time state) of
+        subject i as row j's student photographed in row j's slot."""
+        ident, tcfg, al = self.cfg["identity"], self.cfg["time"], self.cfg["alignment"]
         s, row = self.s[i], self.r[j]
-        cost, sim, res = 0.0, None, None
-        id_state = t_state = None
+        c_id = c_t = 0.0
+        sim = res = id_state = t_state = None
         ref = self.refs.get(j)
         if ref is not None and s.embedding is not None:
             sim = float(s.embedding @ ref)
             hi, lo = ident["same_person"], ident["different_person"]
-            cost += self.cfg["alignment"]["identity_weight"] * float(np.clip((hi - sim) / (hi - lo), 0.0, 1.0))
+            c_id = al["identity_weight"] * float(np.clip((hi - sim) / (hi - lo), 0.0, 1.0))
             id_state = "same" if sim >= hi else "different" if sim <= lo else "unsure"
         if self.offset is not None and s.seconds is not None and row.seconds is not None:
             res = s.seconds - row.seconds - self.offset
             tol = tcfg["log_tolerance_s"]
-            cost += min(1.0, abs(res) / (2 * tol))
+            c_t = min(al["time_cost_max"], abs(res) / (2 * tol))
             t_state = "fits" if abs(res) <= tol else "off"
+        return c_id, c_t, sim, res, id_state, t_state
+
+    def swap_cost(self, i: int, j: int) -> float:
+        """Subjects i, i+1 are the students of rows j+1, j, photographed in the slots of rows j, j+1."""
+        a, b = self.parts(i, j + 1), self.parts(i + 1, j)
+        slot_a, slot_b = self.parts(i, j), self.parts(i + 1, j + 1)
+        return a[0] + b[0] + slot_a[1] + slot_b[1] + self.cfg["alignment"]["swap_penalty"]
+
+    def evidence(self, i: int, j: int) -> tuple[float, float | None, float | None, str]:
+        """(cost, similarity, time residual, verdict: confirmed | contradicted | order)."""
+        c_id, c_t, sim, res, id_state, t_state = self.parts(i, j)
+        cost = c_id + c_t
         if id_state is None and t_state is None:
             cost += self.cfg["alignment"]["unverified_match"]  # prefer matches that evidence confirms
         if id_state == "same":
@@ -161,11 +188,11 @@ class _Cost:
         return cost, sim, res, verdict
 
 
-def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> list[tuple]:
-    """Minimum-cost monotone alignment. Returns steps: ("match", i, j) | ("miss", j) | ("extra", i) |
+def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> tuple[list[tuple], float]:
+    """Minimum-cost monotone alignment. Returns (steps, total cost); steps: ("match", i, j) | ("miss", j) | ("extra", i) |
     ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j."""
     al = cfg["alignment"]
-    miss, extra, swap_p = al["missing_row"], al["extra_subject"], al["swap_penalty"]
+    miss, extra = al["missing_row"], al["extra_subject"]
     band = int(al["band"]) + abs(n_s - n_r)
     INF = math.inf
     F = np.full((n_s + 1, n_r + 1), INF)
@@ -192,11 +219,12 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> list[tuple]:
             if i and F[i - 1, j] + extra < best - 1e-9:
                 best, move = F[i - 1, j] + extra, ("extra", i - 1)
             if i >= 2 and j >= 2 and F[i - 2, j - 2] < INF:
-                v = F[i - 2, j - 2] + cm(i - 2, j - 1) + cm(i - 1, j - 2) + swap_p
+                v = F[i - 2, j - 2] + cost.swap_cost(i - 2, j - 2)
                 if v < best - 1e-9:
                     best, move = v, ("swap", i - 2, j - 2)
             F[i, j] = best
             back[(i, j)] = move
+    total = float(F[n_s, n_r])
     steps = []
     i, j = n_s, n_r
     while i or j:
@@ -210,7 +238,7 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> list[tuple]:
             i -= 1
         else:
             i, j = i - 2, j - 2
-    return steps[::-1]
+    return steps[::-1], total
 
 
 def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tuple[str, str]:
@@ -264,9 +292,9 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
     free_subj = list(range(first_free, len(subjects)))
     sub_rows = [rows[j] for j in free_rows]
     sub_refs = {k: refs[j] for k, j in enumerate(free_rows) if j in refs}
-    offset = estimate_offset([subjects[i].seconds for i in free_subj], [r.seconds for r in sub_rows],
-                             tcfg["log_tolerance_s"]) if any(r.seconds is not None for r in sub_rows) else None
-    cost = _Cost([subjects[i] for i in free_subj], sub_rows, sub_refs, offset, cfg)
+    free = [subjects[i] for i in free_subj]
+    offset, rivals = choose_offset(free, sub_rows, sub_refs, cfg)
+    cost = _Cost(free, sub_rows, sub_refs, offset, cfg)
 
     # named subjects: checked against the reference, never moved
     full_cost = _Cost(subjects, rows, refs, None, cfg)
@@ -282,13 +310,23 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             rm.state = "ok"
 
     assigned_subjects: set[int] = set(range(first_free))
-    steps = _align(cost, len(free_subj), len(sub_rows), cfg)
+    steps, _ = _align(cost, len(free_subj), len(sub_rows), cfg)
+
+    # matches that an almost-as-good clock offset would make differently are not trusted
+    stable = None
+    for off in rivals:
+        other, _ = _align(_Cost(free, sub_rows, sub_refs, off, cfg), len(free_subj), len(sub_rows), cfg)
+        pairs = {(st[1], st[2]) for st in other if st[0] == "match"}
+        stable = pairs if stable is None else stable & pairs
 
     # 3. evidence of every step, and segments between confirmed anchors
     info = []  # (step, verdict, sim, res)
     for st in steps:
         if st[0] == "match":
             _, sim, res, verdict = cost.evidence(st[1], st[2])
+            if stable is not None and (st[1], st[2]) not in stable and verdict == "confirmed" and (
+                    sim is None or sim < ident["same_person"]):
+                verdict = "unstable"  # confirmed only by a clock offset that is not certain
             info.append((st, verdict, sim, res))
         elif st[0] == "swap":
             e1, e2 = cost.evidence(st[1], st[2] + 1), cost.evidence(st[1] + 1, st[2])
@@ -321,8 +359,8 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         while e < len(info) and not (info[e][0][0] in ("match", "swap") and info[e][1] == "confirmed"):
             e += 1
         run = info[k:e]
-        broken = any(v in ("miss", "extra", "contradicted") for _, v, *_ in run)
-        order_only = [(st, sim, res) for st, v, sim, res in run if st[0] == "match" and v == "order"]
+        broken = any(v in ("miss", "extra", "contradicted", "unstable") for _, v, *_ in run)
+        order_only = [(st, sim, res) for st, v, sim, res in run if st[0] == "match" and v in ("order", "unstable")]
         before = last_row_before[k]
         after_row = next((st[2] for st, *_ in info[e:] if st[0] in ("match", "swap")), None)
         after_row = after_row if after_row is not None else next((st[1] for st, *_ in info[e:] if st[0] == "miss"), None)
@@ -342,7 +380,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                 rm.state, rm.how, rm.candidates = "mismatch", "ambiguous", cand_files
         else:
             for st, v, sim, res in run:
-                if st[0] == "match" and v == "order":
+                if st[0] == "match" and v in ("order", "unstable"):
                     j = row_j(st[2])
                     rm = result_rows[j]
                     rm.subject, rm.state, rm.how, rm.similarity, rm.time_residual = subj_i(st[1]), "ok", "order", sim, res
@@ -422,8 +460,46 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
     if not refs:
         notes.append("no references: identities not verified; a swap of two students cannot be detected")
     if offset is None and any(r.seconds is not None for r in rows):
-        notes.append("log times could not be compared with capture times")
+        notes.append("log times could not be used: too few photos fit them to fix the camera clock's offset")
+    elif rivals:
+        notes.append(f"the camera clock's offset is uncertain ({len(rivals)} other offset(s) fit almost as well); "
+                     "matches that depend on it are not trusted")
     return MatchResult(subjects, result_rows, unassigned, issues, offset, notes)
+
+
+def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dict) -> tuple[float | None, list[float]]:
+    """(offset, rivals): the camera clock's offset from the log's, or None when the times cannot be
+    used, and the other offsets that explain the shoot almost as well.
+
+    Each candidate offset (dense clusters of capture−log differences) is tried in the alignment; the
+    cheapest wins if at least ``[time] min_time_matches`` subjects then fit their row's time. Offsets
+    whose alignment costs less than ``[time] offset_margin`` more are *rivals*: a regular pace makes
+    an offset shifted by one student look almost as good, and a handful of photos cannot pin the
+    offset down. Matches that the rivals' alignments do not share are not trusted.
+    """
+    tcfg = cfg["time"]
+    tol = tcfg["log_tolerance_s"]
+    if not any(r.seconds is not None for r in rows):
+        return None, []
+    cands = offset_candidates([s.seconds for s in subjects], [r.seconds for r in rows], tol)
+    tried = []
+    for off in cands:
+        cost = _Cost(subjects, rows, refs, off, cfg)
+        steps, total = _align(cost, len(subjects), len(rows), cfg)
+        fits = 0
+        for st in steps:
+            if st[0] == "match":
+                res = cost.evidence(st[1], st[2])[2]
+                fits += res is not None and abs(res) <= tol
+        tried.append((total, off, fits))
+    if not tried:
+        return None, []
+    tried.sort()
+    total, off, fits = tried[0]
+    if fits < tcfg["min_time_matches"]:
+        return None, []
+    rivals = [o for t, o, _ in tried[1:] if t - total < tcfg["offset_margin"]]
+    return off, rivals
 
 
 def _identity_issue(row: Row, s: Subject, sim: float | None) -> Issue:

@@ -187,9 +187,18 @@ class Journal:
 
 # -- workers -------------------------------------------------------------------------------------
 def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thumb_w: int) -> dict:
-    if kind == "ref":
-        return reference_record(path, rel, sha, lang)
-    return analyse_file(path, rel, sha, lang, verify, thumb_w)
+    try:
+        if kind == "ref":
+            return reference_record(path, rel, sha, lang)
+        return analyse_file(path, rel, sha, lang, verify, thumb_w)
+    except Exception as e:  # a bug on one odd file must not stop the batch; not journaled, so a rerun retries
+        return _crashed(kind, rel, sha, f"{type(e).__name__}: {e}")
+
+
+def _crashed(kind: str, rel: str, sha: str, why: str) -> dict:
+    return {"v": RECORD_VERSION, "sha256": sha, "rel": rel, "kind": "unreadable" if kind == "img" else "ref",
+            "embedding": None, "crashed": True,
+            "error": {"code": "internal_error", "zh": f"分析此文件时出错（{why}）", "en": f"analysis failed ({why})"}}
 
 
 def reference_record(path: str, rel: str, sha: str, lang: str) -> dict:
@@ -258,10 +267,9 @@ def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
                 pending = [t for t in pending if t[3] + t[0] not in done_keys]
                 crashed = [t for t in pending if suspects.get(t[3] + t[0], 0) >= 2]
                 for t in crashed:
-                    on_result(t, {"v": RECORD_VERSION, "sha256": t[3], "rel": t[2], "lang": t[4], "kind": "unreadable",
-                                  "crashed": True,
-                                  "error": {"code": "worker_crashed", "zh": "分析此文件时处理进程崩溃（两次）",
-                                            "en": "the worker process crashed (twice) while analysing this file"}})
+                    rec = _crashed(t[0], t[2], t[3], "the worker process died twice on this file")
+                    rec["error"]["code"] = "worker_crashed"
+                    on_result(t, rec)
                     progress_tick()
                 pending = [t for t in pending if suspects.get(t[3] + t[0], 0) < 2]
                 if restarts > 5:
@@ -280,7 +288,12 @@ def _run_dask(tasks, scheduler: str, on_result, progress_tick) -> None:
         for t in tasks:
             futs[client.submit(_task, *t, pure=False, key=f"photocheck-{t[0]}-{t[3][:16]}-{len(futs)}")] = t
         for fut in as_completed(list(futs)):
-            on_result(futs[fut], fut.result())
+            t = futs[fut]
+            try:
+                rec = fut.result()
+            except Exception as e:  # e.g. KilledWorker: report this file, keep going; a rerun retries it
+                rec = _crashed(t[0], t[2], t[3], f"{type(e).__name__}: {e}")
+            on_result(t, rec)
             progress_tick()
     finally:
         if isinstance(scheduler, str):
@@ -296,11 +309,15 @@ def content_duplicates(recs: list[dict], cfg: dict) -> dict[str, str]:
         return {}
     t16 = np.array([r["t16"] for r in recs], np.float32)
     sq = (t16 ** 2).sum(1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * t16 @ t16.T, 0) / t16.shape[1]
     out: dict[str, str] = {}
     rms, max_abs = cfg["duplicates"]["rms"], cfg["duplicates"]["max_abs"]
-    cand = np.argwhere(np.triu(d2 <= rms ** 2, 1))
-    for a, b in cand:
+    pairs = []
+    for lo in range(0, len(recs), 1024):  # blocks of rows: memory stays small for any shoot size
+        blk = t16[lo:lo + 1024]
+        d2 = np.maximum(sq[lo:lo + 1024, None] + sq[None, :] - 2 * blk @ t16.T, 0) / t16.shape[1]
+        a, b = np.nonzero(d2 <= rms ** 2)
+        pairs += [(int(i) + lo, int(j)) for i, j in zip(a, b) if j > i + lo]
+    for a, b in sorted(pairs):
         ra, rb = recs[a], recs[b]
         if rb["rel"] in out or ra["rel"] in out:
             continue
