@@ -205,6 +205,12 @@ def rules_for(case: Case, patterns: Sequence[str] | None) -> list[Any]:
     return out
 
 
+def _matches_any(pattern: str) -> bool:
+    from photocheck.rules import all_rules
+
+    return any(fnmatch.fnmatchcase(r.id, pattern) for r in all_rules())
+
+
 def run(cases: Iterable[tuple[str, Case]], patterns: Sequence[str] | None = None,
         progress: bool = True) -> Run:
     """Evaluate the cases. Cases are grouped by photo so each photo is analysed once."""
@@ -224,7 +230,7 @@ def run(cases: Iterable[tuple[str, Case]], patterns: Sequence[str] | None = None
         for plugin, case in group:
             chosen = rules_for(case, patterns)
             if not chosen:
-                if not patterns:
+                if not patterns and not _matches_any(case.rule):
                     result.unmatched.add(case.rule)
                 continue
             if got is None:
