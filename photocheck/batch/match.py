@@ -255,7 +255,6 @@ def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tupl
 
 def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict) -> MatchResult:
     """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding."""
-    from .scan import shot_from_name  # noqa: F401  (frames come with shot_key already set)
     from .roster import _shot_key
 
     ident, tcfg = cfg["identity"], cfg["time"]
@@ -385,10 +384,9 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                     rm = result_rows[j]
                     rm.subject, rm.state, rm.how, rm.similarity, rm.time_residual = subj_i(st[1]), "ok", "order", sim, res
                     assigned_subjects.add(subj_i(st[1]))
-            for st, v, sim, res in run:
+            for st, *_ in run:
                 if st[0] == "miss":
                     j = row_j(st[1])
-                    w = _between(rows, row_j(before) if before is not None else None, row_j(after_row) if after_row is not None else None)
                     result_rows[j].issues.append(Issue("missing", [rows[j].shot_no], [],
                         f"没有找到拍摄号 {rows[j].shot_no} 的照片。请确认该生是否已拍摄、照片是否遗漏。",
                         f"no photo found for shot {rows[j].shot_no}. Check whether the student was photographed and whether a file is missing."))

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .match import Frame, Issue, MatchResult, exif_seconds, match
-from .roster import Roster, RosterError, _shot_key, natural_key, read_roster
+from .match import Frame, Issue, exif_seconds, match
+from .roster import Roster, _shot_key, natural_key, read_roster
 from .scan import ScannedFile, keep_order, scan, shot_from_name
 from .work import RECORD_VERSION, analyse_file, pick_lang
 
@@ -478,7 +478,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
 
     by_rel = {r["rel"]: r for r in candidates}
     students = []
-    for j, (row, rm) in enumerate(zip(roster.rows, m.rows)):
+    for row, rm in zip(roster.rows, m.rows):
         entry = _row_entry(row, roster)
         findings = []
         if rm.subject is not None:
