@@ -42,6 +42,7 @@ LABEL_FIXES = {
 # docs/accuracy.md as known misses instead of being counted
 NOT_CLEAR = {
     ("webmorphstim__lisa3.jpg", "hair.eyebrows"): "a single strand of hair over one eyebrow",
+    ("deepface__img40.jpg", "pose.yaw"): "shoulders turned, face nearly frontal (matrix −3°, YuNet and mesh nose offsets ≈ 0)",
 }
 # head pose violations named in the manifest notes (frontal = no)
 POSE_VIOLATIONS = {
@@ -242,6 +243,8 @@ def cases():
             elif row[col] in good and frontal != "no":
                 yield Case(cid, rid, "compliant", path, "original")
         for rid, bad_files in POSE_VIOLATIONS.items():
+            if (name, rid) in NOT_CLEAR:
+                continue
             if name in bad_files:
                 yield Case(cid, rid, "violation", path, "original", note=row["notes"][:80])
             elif frontal == "yes":

@@ -131,3 +131,32 @@ def test_person_rules_are_limits_not_constants():
         lim = spec.limit(rid)
         assert lim.min is not None or lim.max is not None or lim.warn_min is not None \
             or lim.warn_max is not None or lim.params, rid
+
+
+# -- the accuracy benchmark's plumbing (benchmarks/accuracy.py) ---------------------------------
+
+
+def test_benchmark_markdown_update_keeps_prose_and_other_sections(tmp_path):
+    from benchmarks.accuracy import update_markdown
+
+    doc = tmp_path / "accuracy.md"
+    update_markdown(doc, {"person": "| table v1 |"})
+    text = doc.read_text(encoding="utf-8")
+    for title in ("## Core rules", "## Person rules", "## Authenticity rules", "## Fairness"):
+        assert title in text
+    doc.write_text(text.replace("## Person rules\n", "## Person rules\n\nHand-written notes.\n"), encoding="utf-8")
+    update_markdown(doc, {"person": "| table v2 |", "fairness": "| gaps |"})
+    text = doc.read_text(encoding="utf-8")
+    assert "Hand-written notes." in text and "| table v2 |" in text and "| table v1 |" not in text
+    assert "| gaps |" in text and text.count("<!-- accuracy:core -->") == 1
+
+
+def test_benchmark_case_rejects_an_unknown_expectation():
+    from benchmarks.accuracy import Case, photo_key
+
+    with pytest.raises(ValueError):
+        Case("x", "eyes.open", "maybe", b"")
+    a = Case("a", "eyes.open", "compliant", b"same bytes")
+    b = Case("b", "mouth.closed", "violation", b"same bytes")
+    assert photo_key(a) == photo_key(b)  # one analysis for both rules
+    assert photo_key(a) != photo_key(Case("c", "eyes.open", "compliant", b"same bytes", "original"))
