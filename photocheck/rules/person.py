@@ -106,8 +106,13 @@ EYES = ((L.RIGHT_EYE, L.RIGHT_IRIS, 33, 133, ((160, 144), (159, 145), (158, 153)
         (L.LEFT_EYE, L.LEFT_IRIS, 263, 362, ((387, 373), (386, 374), (385, 380))))
 
 
+# Where a spectacle lens sits: the eye opening scaled about its centre (width, height). Geometry of
+# the region measured, not a limit.
+LENS_SCALE = np.array([1.5, 2.6])
+
+
 def lens_masks(a) -> list[np.ndarray]:
-    """Per eye: where a spectacle lens would be (the eye opening widened 1.5×, heightened 2.6×)."""
+    """Per eye: where a spectacle lens would be (the eye opening scaled by ``LENS_SCALE``)."""
 
     def f(a):
         p = a.face.points
@@ -116,7 +121,7 @@ def lens_masks(a) -> list[np.ndarray]:
         for idx, *_ in EYES:
             q = p[idx, :2]
             c = q.mean(axis=0)
-            out.append(_hull_mask(shape, c + (q - c) * np.array([1.5, 2.6])))
+            out.append(_hull_mask(shape, c + (q - c) * LENS_SCALE))
         return out
 
     return _once(a, "lens", f)
