@@ -94,7 +94,11 @@ def identity(a, lim):
       title=("未做美颜磨皮", "Not beautified"),
       messages={"low": ("皮肤纹理被抹平，像是做过美颜/磨皮（纹理比 {value}，要求 {limit}）。请提交未经美颜处理的原始照片。",
                         "the skin texture has been smoothed away, as a beauty filter does (texture ratio {value}, "
-                        "limit {limit}). Submit the photo without beautification.")})
+                        "limit {limit}). Submit the photo without beautification."),
+                "lowres": ("皮肤几乎没有细节纹理（纹理比 {value}），但照片分辨率太低（放大了 {upscale} 倍），无法确定是否美颜。"
+                           "请提交未经美颜处理、分辨率更高的原始照片。",
+                           "the skin shows almost no fine texture (ratio {value}), but the file is too small to tell "
+                           "smoothing from missing detail (enlarged {upscale}×). Submit a larger, unretouched original.")})
 def retouch(a, lim):
     # Fine detail (pores, grain) relative to mid-scale detail (skin shading, small features) on the
     # cheeks and nose. A beauty filter (bilateral/guided smoothing of the skin) removes the fine
@@ -104,12 +108,19 @@ def retouch(a, lim):
     skin = a.skin_mask
     if skin.sum() < 400:
         return Measurement(None, status="skip")
+    # A small file framed up to 480×640 has no detail finer than its own pixels: measure in the
+    # file's pixels then (bands scaled by the upscale factor), or every low-res photo looks smoothed.
+    up = max(1.0, a.frame_size[0] / max(a.frame_full.w, 1e-6))
     g = a.gray.astype(np.float32)
-    b1 = cv2.GaussianBlur(g, (0, 0), 1.0)
+    b1 = cv2.GaussianBlur(g, (0, 0), up)
     fine = np.abs(g - b1)[skin]
-    mid = np.abs(b1 - cv2.GaussianBlur(g, (0, 0), 3.0))[skin]
-    val = float(np.median(fine) / max(float(np.median(mid)), 1e-3))
-    return Measurement(round(val, 3), regions=(("mask", skin),))
+    mid = np.abs(b1 - cv2.GaussianBlur(g, (0, 0), 3.0 * up))[skin]
+    val = round(float(np.median(fine) / max(float(np.median(mid)), 1e-3)), 3)
+    status, side = lim.judge(val)
+    if status == "fail" and up > float(lim["max_upscale"]):
+        # a low-resolution file: smoothing and missing detail look alike, so only warn
+        return Measurement(val, status="warn", side="lowres", regions=(("mask", skin),), fmt={"upscale": round(up, 2)})
+    return Measurement(val, status=status, side=side, regions=(("mask", skin),))
 
 
 def _spectral_peak(gray: np.ndarray, box: tuple[int, int, int, int], lim) -> float | None:
