@@ -216,6 +216,13 @@ def reference_record(path: str, rel: str, sha: str, lang: str) -> dict:
     return rec
 
 
+def _worker_init() -> None:
+    """Ctrl-C in a terminal reaches every process of the group: only the main process handles it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
     """Run tasks in a process pool with a bounded number in flight. If a worker dies, the pool is
     rebuilt and the rest resubmitted; a file that was in flight at two deaths is recorded as crashed."""
@@ -232,7 +239,7 @@ def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
     restarts = 0
     while pending:
         inflight: dict[cf.Future, tuple] = {}
-        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
             try:
                 queue = iter(list(pending))
                 done_keys = set()
