@@ -23,6 +23,7 @@ from PIL import Image
 
 from photocheck.batch import BatchUsageError, run_batch
 from photocheck.batch.runner import load_settings
+from photocheck.batch.work import score
 from photocheck.check import check
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,11 +87,17 @@ def test_sample_matching_is_exact(sample):
     assert list(s) == [str(k) for k in range(1, 13)]
     expect = {"1": ("DSC_0412.JPG", []), "2": ("DSC_0413.JPG", []), "3": ("DSC_0415.JPG", ["DSC_0414.JPG"]),
               "4": ("DSC_0416.JPG", []), "5": ("DSC_0418.JPG", []), "6": ("DSC_0420.JPG", []), "7": ("DSC_0419.JPG", []),
-              "8": ("DSC_0421.JPG", []), "9": (None, []), "10": ("DSC_0423.JPG", ["DSC_0422.JPG"]) if s["10"]["file"] == "DSC_0423.JPG"
-              else ("DSC_0422.JPG", ["DSC_0423.JPG"]), "11": ("DSC_0425.JPG", []), "12": ("DSC_0426.JPG", [])}
-    assert {k: (v["file"], v["retakes"]) for k, v in s.items()} == expect
-    # the blink retake (eyes painted over) is never the chosen frame
+              "8": ("DSC_0421.JPG", []), "9": (None, []), "11": ("DSC_0425.JPG", []), "12": ("DSC_0426.JPG", [])}
+    assert {k: (v["file"], v["retakes"]) for k, v in s.items() if k != "10"} == expect
+    # shot 10 has two good frames: the chosen one ranks at least as well as the retake
+    assert sorted([s["10"]["file"]] + s["10"]["retakes"]) == ["DSC_0422.JPG", "DSC_0423.JPG"]
+    # the blink retake (eyes painted over) fails eyes.open and is not the chosen frame
+    recs = [json.loads(x) for x in (Path(sample.out_dir) / ".photocheck" / "journal.jsonl").read_text().splitlines()]
+    blink = next(r for r in recs if r["rel"] == "DSC_0414.JPG")
+    assert next(f["status"] for f in blink["findings"] if f["rule"] == "eyes.open") == "fail"
     assert s["3"]["file"] == "DSC_0415.JPG"
+    rec = {r["rel"]: r for r in recs}
+    assert score(rec[s["10"]["file"]]["findings"]) <= score(rec[s["10"]["retakes"][0]]["findings"])
     assert s["9"]["status"] == "missing" and s["6"]["status"] == s["7"]["status"] == "mismatch"
     assert s["6"]["matched_by"] == s["7"]["matched_by"] == "swap"
     for k in ("1", "2", "3", "4", "5", "8", "10", "11", "12"):

@@ -30,7 +30,7 @@ import numpy as np
 from .match import Frame, Issue, exif_seconds, match
 from .roster import Roster, _shot_key, natural_key, read_roster
 from .scan import ScannedFile, keep_order, scan, shot_from_name
-from .work import RECORD_VERSION, analyse_file, pick_lang
+from .work import RECORD_VERSION, analyse_file, pick_lang, score
 
 SETTINGS_PATH = Path(__file__).with_name("settings.toml")
 TEMPLATE_FIELDS = {"student_id", "name", "shot_no", "code"}
@@ -579,7 +579,7 @@ def _row_entry(row, roster) -> dict:
 
 def _choose(rels: list[str], by_rel: dict) -> tuple[str, list[str]]:
     """The retake that passes the most rules (then fewest warnings, eyes most open, sharpest)."""
-    ranked = sorted(rels, key=lambda r: (by_rel[r].get("score") or [99.0], natural_key(r)))
+    ranked = sorted(rels, key=lambda r: (score(by_rel[r]["findings"]), natural_key(r)))
     return ranked[0], [r for r in rels if r != ranked[0]]
 
 

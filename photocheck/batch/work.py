@@ -36,13 +36,19 @@ def _thumb_jpeg(rgb: np.ndarray, width: int) -> str:
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def score(findings: list[dict]) -> list[float]:
-    """Ranking of retakes, smaller is better: failed rules, warnings, then sharpness (higher better)."""
+def _number(findings: list[dict], rule: str, key: str) -> float:
+    v = next((f["value"] for f in findings if f["rule"] == rule), None)
+    if isinstance(v, dict):
+        v = v.get(key)
+    return float(v) if isinstance(v, (int, float)) else 0.0
+
+
+def score(findings: list[dict]) -> tuple[float, ...]:
+    """Ranking of retakes, smaller is better: failed rules, then warnings, then the more open eyes,
+    then the sharper frame."""
     fails = sum(f["status"] in ("fail", "error") for f in findings)
     warns = sum(f["status"] == "warn" for f in findings)
-    sharp = next((f["value"] for f in findings if f["rule"] == "quality.sharpness" and isinstance(f["value"], (int, float))), 0.0)
-    eyes = next((f["value"] for f in findings if f["rule"].startswith("eyes.") and isinstance(f["value"], (int, float))), 0.0)
-    return [float(fails), float(warns), -float(eyes or 0.0), -float(sharp or 0.0)]
+    return (float(fails), float(warns), -_number(findings, "eyes.open", "open"), -_number(findings, "quality.sharpness", "value"))
 
 
 def findings_both(a, spec) -> list[dict]:
@@ -95,7 +101,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
     rec.update(kind="image", exif_time=img.exif_time, width=img.width, height=img.height, format=img.format,
                face_count=int(a.face_count), has_face=a.face is not None,
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
-               ok=rep_ok, findings=findings, score=score(findings), t16=t16, t64=t64,
+               ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
     if rep_ok and a.face is not None:
         data = export_upload(path, a)
