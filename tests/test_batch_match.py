@@ -190,3 +190,14 @@ def test_regular_pace_offset_is_still_found_with_a_stranger_and_a_missing_row():
     assert m.clock_offset == pytest.approx(103, abs=2)
     assert [rm.state for rm in m.rows] == ["ok"] * 6 + ["missing"] + ["ok"] * 3
     assert [m.subjects[i].files for i in m.unassigned] == [["DSC_0003.JPG"]]
+
+
+def test_perfectly_regular_pace_with_a_missing_end_row_is_not_guessed():
+    # 3 photos, 4 rows exactly 30 s apart: "row 4 missing" and "row 1 missing" fit the clock equally
+    # well (the offset could be shifted by one student), so no row may be claimed as confirmed
+    m = match(shoot([0, 1, 2]), rows(4), {}, CFG)
+    assert [rm.state for rm in m.rows] == ["mismatch"] * 4
+    assert any("offset is uncertain" in n for n in m.notes)
+    # with references the faces settle it
+    m = match(shoot([0, 1, 2]), rows(4), {j: person(j) for j in range(4)}, CFG)
+    assert [rm.state for rm in m.rows] == ["ok", "ok", "ok", "missing"]
