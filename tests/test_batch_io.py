@@ -29,6 +29,12 @@ def test_csv_log_in_utf8_bom_and_gbk(tmp_path, encoding):
     assert r.notes == ["1 blank line(s) skipped"]
 
 
+def test_title_rows_above_the_header_are_skipped(tmp_path):
+    p = tmp_path / "shots.csv"
+    p.write_text("2026届毕业生图像采集拍摄记录,,\n采集点：图书馆,,\n拍摄号,学号,姓名\n1,2026001,王芳\n", encoding="utf-8-sig")
+    assert [(r.shot_no, r.student_id, r.line) for r in read_roster(p).rows] == [("1", "2026001", 4)]
+
+
 def test_xlsx_log_with_english_headers(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     wb = openpyxl.Workbook()

@@ -66,7 +66,8 @@ def print_summary(result, lang: str) -> None:
         click.secho(f"  ! {i['message']}", fg="yellow")
     parts = [f"{STATUS_TEXT[k][0 if zh else 1]} {v}" for k, v in sm["students"].items()]
     fparts = [f"{STATUS_TEXT[k][0 if zh else 1]} {v}" for k, v in sm["files_by_status"].items()]
-    click.secho(("学生：" if zh else "students: ") + ", ".join(parts), bold=True,
+    sep = "，" if zh else ", "
+    click.secho(("学生：" if zh else "students: ") + sep.join(parts), bold=True,
                 fg="green" if result.exit_code == 0 else "red")
-    click.echo(("文件：" if zh else "files: ") + ", ".join(fparts))
+    click.echo(("文件：" if zh else "files: ") + sep.join(fparts))
     click.echo(("报告：" if zh else "report: ") + result.files.get("html", ""))

@@ -164,9 +164,12 @@ def read_roster(path: str | os.PathLike) -> Roster:
     """
     file = os.fspath(path)
     table = _read_table(file)
-    header_at = next((i for i, r in enumerate(table) if any(c.strip() for c in r)), None)
-    if header_at is None:
+    first = next((i for i, r in enumerate(table) if any(c.strip() for c in r)), None)
+    if first is None:
         raise RosterError(file, "文件是空的。", "the file is empty.")
+    # the header is the first row naming a shot-number column (sheets often start with a title row)
+    shot_names = {_norm(x) for x in HEADERS["shot_no"]}
+    header_at = next((i for i, r in enumerate(table[:first + 10]) if any(_norm(c) in shot_names for c in r)), first)
     headers = [c.strip().lstrip("\ufeff") for c in table[header_at]]
     index: dict[str, int] = {}
     for i, h in enumerate(headers):
