@@ -373,56 +373,63 @@ def rule_table(stats: Iterable[RuleStats]) -> str:
 def fairness(r: Run, rule_filter: Callable[[str], bool] = lambda _: True) -> dict[str, Any]:
     """Compliant-photo pass rate per group: a photo passes when none of its compliant cases failed.
 
-    Returns ``{dimension: {"rates": {value: (passed, photos)}, "gap": points}}`` and, under
+    Returns ``{dimension: {"rates": {value: (passed, photos, warned)}, "gap": points}}`` and, under
     ``"_rules"``, the worst per-rule gap ``{rule: (gap_points, dimension)}``.
     """
     photo_ok: dict[str, bool] = {}
+    photo_warn: dict[str, bool] = {}
     photo_group: dict[str, Mapping[str, str]] = {}
-    per_rule: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    per_rule: dict[str, dict[tuple[str, str], list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0]))
     for o in r.outcomes:
         if o.case.expect != "compliant" or not o.case.group or not rule_filter(o.rule):
             continue
         bad = o.status in ("fail", "error")
         photo_ok[o.key] = photo_ok.get(o.key, True) and not bad
+        photo_warn[o.key] = photo_warn.get(o.key, False) or o.status == "warn"
         photo_group[o.key] = o.case.group
         for dim, val in o.case.group.items():
             cell = per_rule[o.rule][(dim, val)]
             cell[0] += not bad
             cell[1] += 1
+            cell[2] += o.status == "warn"
     out: dict[str, Any] = {}
     dims = sorted({d for g in photo_group.values() for d in g})
     for dim in dims:
-        rates: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        rates: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
         for k, g in photo_group.items():
             if dim in g:
                 rates[g[dim]][0] += photo_ok[k]
                 rates[g[dim]][1] += 1
-        vals = [p / n for p, n in rates.values() if n]
+                rates[g[dim]][2] += photo_warn[k]
+        vals = [p / n for p, n, _ in rates.values() if n]
         out[dim] = {"rates": {v: tuple(c) for v, c in sorted(rates.items())},
                     "gap": 100 * (max(vals) - min(vals)) if vals else 0.0}
     worst: dict[str, tuple[float, str]] = {}
+    worst_warn: dict[str, tuple[float, str]] = {}
     for rule_id, cells in per_rule.items():
         for dim in dims:
-            vals = [p / n for (d, _), (p, n) in cells.items() if d == dim and n]
-            if vals:
-                gap = 100 * (max(vals) - min(vals))
-                if gap > worst.get(rule_id, (-1.0, ""))[0]:
-                    worst[rule_id] = (gap, dim)
+            for slot, table in ((0, worst), (2, worst_warn)):
+                vals = [c[slot] / c[1] for (d, _), c in cells.items() if d == dim and c[1]]
+                if vals:
+                    gap = 100 * (max(vals) - min(vals))
+                    if gap > table.get(rule_id, (-1.0, ""))[0]:
+                        table[rule_id] = (gap, dim)
     out["_rules"] = worst
+    out["_warn_rules"] = worst_warn
     return out
 
 
 def fairness_table(f: dict[str, Any]) -> str:
     lines = []
     for dim, body in f.items():
-        if dim == "_rules":
+        if dim.startswith("_"):
             continue
         lines.append(f"**{dim}** — max gap {body['gap']:.1f} points")
         lines.append("")
-        lines.append("| group | compliant photos | passed every rule | pass rate |")
-        lines.append("|---|---:|---:|---:|")
-        for val, (p, n) in body["rates"].items():
-            lines.append(f"| {val} | {n} | {p} | {_pct(p / n if n else None)} |")
+        lines.append("| group | compliant photos | passed every rule | pass rate | with a warning |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for val, (p, n, w) in body["rates"].items():
+            lines.append(f"| {val} | {n} | {p} | {_pct(p / n if n else None)} | {w} |")
         lines.append("")
     bad = {k: v for k, v in f.get("_rules", {}).items() if v[0] > 0}
     if bad:
@@ -431,6 +438,16 @@ def fairness_table(f: dict[str, Any]) -> str:
         lines.append("| rule | max gap (points) | between groups of |")
         lines.append("|---|---:|---|")
         for rule_id, (gap, dim) in sorted(bad.items(), key=lambda kv: -kv[1][0]):
+            lines.append(f"| `{rule_id}` | {gap:.1f} | {dim} |")
+        lines.append("")
+    warn_gaps = {k: v for k, v in f.get("_warn_rules", {}).items() if v[0] > 5}
+    if warn_gaps:
+        lines.append("Rules whose warning rate on compliant photos differs between groups by more than 5 points "
+                     "(a warning does not reject a photo, but costs the student a second look):")
+        lines.append("")
+        lines.append("| rule | max gap in warning rate (points) | between groups of |")
+        lines.append("|---|---:|---|")
+        for rule_id, (gap, dim) in sorted(warn_gaps.items(), key=lambda kv: -kv[1][0]):
             lines.append(f"| `{rule_id}` | {gap:.1f} | {dim} |")
         lines.append("")
     return "\n".join(lines).rstrip() or "(no compliant cases with group labels were run)"
