@@ -23,7 +23,10 @@ import click
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
               help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
-def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json):
+@click.option("--exit-zero", is_flag=True,
+              help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")
+def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json,
+          exit_zero):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
 
@@ -50,9 +53,9 @@ def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_t
         from .reports import json_text
 
         click.echo(json_text(result.report))
-        sys.exit(result.exit_code)
+        sys.exit(0 if exit_zero else result.exit_code)
     print_summary(result, lang)
-    sys.exit(result.exit_code)
+    sys.exit(0 if exit_zero else result.exit_code)
 
 
 def print_summary(result, lang: str) -> None:
