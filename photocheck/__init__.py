@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 
 from .analysis import Analysis, analyse
 from .check import check
+from .batch import BatchResult, run_batch
 from .errors import PhotoError
 from .fix import FixResult, fix
 from .inference import models_check
@@ -23,6 +24,6 @@ from .rules import Rule, all_rules as rules
 from .spec import Limit, Spec, load_spec
 
 __all__ = [
-    "__version__", "check", "fix", "analyse", "load", "load_spec", "rules", "models_check", "FixResult",
+    "__version__", "check", "fix", "analyse", "load", "load_spec", "rules", "models_check", "FixResult", "run_batch", "BatchResult",
     "Analysis", "LoadedImage", "Report", "Finding", "Rule", "Spec", "Limit", "PhotoError",
 ]
