@@ -53,7 +53,8 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
     out = []
     for p in paths:
         if os.path.isdir(p) and not p.lower().endswith((".jpg", ".jpeg")):
-            out.extend(sorted(str(q) for q in Path(p).rglob("*") if q.is_file() and q.suffix.lower() in
+            # not only regular files: a broken link, link loop or pipe named like a photo is reported
+            out.extend(sorted(str(q) for q in Path(p).rglob("*") if not q.is_dir() and q.suffix.lower() in
                               (".jpg", ".jpeg", ".png", ".heic", ".webp", ".tif", ".tiff", ".bmp")))
         else:
             out.append(p)
@@ -98,6 +99,11 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
             a = analyse(path, spec)
         except PhotoError as e:
             rep = error_report(e, lang, spec.profile)
+            unreadable = True
+        except Exception as e:  # a bug must not stop the other photos: report it against this one
+            msg = f"{type(e).__name__}: {e}"
+            rep = error_report(PhotoError(path, "internal", f"内部错误，无法检查：{msg}", f"internal error, cannot check: {msg}"),
+                               lang, spec.profile)
             unreadable = True
         else:
             if refs:

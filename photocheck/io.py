@@ -7,11 +7,12 @@ for free) because no rule needs 24 megapixels: the upload file is 480×640.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Union
 
 import numpy as np
@@ -71,24 +72,38 @@ def _fail(name: str, code: str, zh: str, en: str) -> PhotoError:
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-    """Read a file, turning every OS problem into a PhotoError with a plain message."""
+    """Read a file, turning every OS problem into a PhotoError with a plain message.
+
+    Only regular files are read: a FIFO or device named ``.jpg`` would block or never end, so it is
+    opened non-blocking and refused after ``fstat``.
+    """
     name = os.fspath(path)
-    p = Path(name)
     try:
-        if p.is_dir():
+        try:
+            st = os.stat(name)
+        except FileNotFoundError:
+            if os.path.islink(name):
+                raise _fail(name, "missing", "这是一个失效的链接（指向的文件不存在）", "this is a broken link (its target does not exist)") from None
+            raise _fail(name, "missing", "文件不存在", "file not found") from None
+        if stat.S_ISDIR(st.st_mode):
             raise _fail(name, "not_file", "这是一个文件夹，不是照片文件", "this is a folder, not a photo file")
-        if not p.exists():
-            raise _fail(name, "missing", "文件不存在", "file not found")
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _fail(name, "too_large", f"文件过大（{size // 2**20} MB）", f"file too large ({size // 2**20} MB)")
-        with open(p, "rb") as fh:
-            return fh.read()
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _fail(name, "not_file", "这不是普通文件（可能是管道或设备），不是照片文件", "this is not a regular file (a pipe or device), not a photo file")
+            if st.st_size > MAX_FILE_BYTES:
+                mb = st.st_size // 2**20
+                raise _fail(name, "too_large", f"文件过大（{mb} MB）", f"file too large ({mb} MB)")
+            return fh.read(MAX_FILE_BYTES + 1)
     except PhotoError:
         raise
     except PermissionError:
         raise _fail(name, "unreadable", "没有读取该文件的权限", "no permission to read this file") from None
-    except OSError as e:  # symlink loops, name too long, I/O errors
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise _fail(name, "unreadable", "链接形成了循环（符号链接指向自身），无法读取", "a symbolic link loop (the link points back to itself); cannot read it") from None
+        # name too long, I/O errors, …
         raise _fail(name, "unreadable", f"无法读取文件：{e.strerror or e}", f"cannot read file: {e.strerror or e}") from None
 
 
@@ -145,7 +160,14 @@ def load(source: Source, *, name: str | None = None, work_short_side: int = WORK
         name = name or os.fspath(source)
         data = read_bytes(source)
         ext = os.path.splitext(name)[1].lower()
-    return _from_bytes(data, name, ext, work_short_side)
+    try:
+        return _from_bytes(data, name, ext, work_short_side)
+    except PhotoError:
+        raise
+    except MemoryError:
+        raise _fail(name, "too_large", "图片太大，内存不足，无法解码", "the image is too large to decode in memory") from None
+    except Exception as e:  # a decoder failing in a way nobody foresaw: still a message, never a traceback
+        raise _fail(name, "corrupt", f"图片数据损坏或格式异常（{type(e).__name__}），请重新导出", f"the image data is damaged or malformed ({type(e).__name__}: {e}); export it again") from None
 
 
 def _from_array(arr: np.ndarray, name: str) -> LoadedImage:
