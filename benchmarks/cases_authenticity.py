@@ -146,6 +146,7 @@ COPIES = {
     "new_background_upload": lambda o: as_upload(o),
     "mirrored": lambda o: encode(mirror(o)),
     "all_at_once": lambda o: encode(brighten(rotate(resize(recolour(o), 0.5), -2.0), 1.1, 10), 60),
+    "thumbnail_enlarged": lambda o: encode(resize(resize(o, 0.1), 6)),  # from a 135 px thumbnail
 }
 
 
@@ -180,6 +181,10 @@ def cases():
         yield Case(f"london_{fid}_new_photo", "authenticity.*", "compliant",
                    lambda fid=fid: compliant_upload(fid, "08"), "upload", references=(ref,), group=g,
                    key=f"london_{fid}_08_blue_upload")
+        yield Case(f"london_{fid}_new_photo_blurred", "authenticity.enrollment_reuse", "compliant",
+                   lambda fid=fid: encode(cv2.GaussianBlur(read_rgb(london(fid, "08")), (0, 0), 3.0)), "original",
+                   references=(ref,), group=g, key=f"auth_london_{fid}_08_blurred",
+                   note="a new photo, out of focus: compared at a coarser band, must still not look like a copy")
         yield Case(f"london_{fid}_new_photo_small_ref", "authenticity.enrollment_reuse", "compliant",
                    lambda fid=fid: compliant_upload(fid, "08"), "upload", references=(small_ref,), group=g,
                    key=f"london_{fid}_08_blue_upload")

@@ -229,6 +229,14 @@ def _ncc(x: np.ndarray, y: np.ndarray, m: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 0 else 0.0
 
 
+BALANCE = 0.7
+
+
+def _detail(g: np.ndarray, lo: float, m: np.ndarray) -> float:
+    """Fine-to-coarse detail energy of a crop at band ``lo`` (low when the file was blurred)."""
+    return float(np.std(_bandpass(g, lo, 2 * lo)[m]) / max(float(np.std(_bandpass(g, 2 * lo, 8 * lo)[m])), 1e-6))
+
+
 def compare(photo: Signature, ref: Signature, mirror: bool = False) -> dict[str, float]:
     """How alike two aligned faces are: ``texture`` (NCC of the band-passed face interiors after a
     fine ECC alignment, 1 = same pixels) and ``geometry`` (RMS landmark distance, share of the
@@ -237,6 +245,8 @@ def compare(photo: Signature, ref: Signature, mirror: bool = False) -> dict[str,
     if mirror:
         g_ref, m_ref = g_ref[:, ::-1], m_ref[:, ::-1]
     mask = photo.mask & m_ref
+    if mask.sum() < 0.05 * SIZE * SIZE:  # the faces hardly overlap: nothing to compare
+        return {"texture": 0.0, "coarse": 0.0, **({} if mirror else {"geometry": float("nan")})}
     tmpl = _bandpass(g_ref, 1.0, 6.0)
     inp = _bandpass(photo.gray, 1.0, 6.0)
     warp = np.eye(2, 3, dtype=np.float32)
@@ -250,7 +260,15 @@ def compare(photo: Signature, ref: Signature, mirror: bool = False) -> dict[str,
                              borderMode=cv2.BORDER_REPLICATE)
     # compare at the detail both files still hold: an upscaled small file has no fine detail
     lo = max(0.7, 0.5 * max(photo.scale, ref.scale))
+    # ... and when one file was blurred or shrunk and enlarged again, at the finest band where both
+    # still have comparable detail (fine-to-coarse energy within a factor BALANCE)
+    for _ in range(3):
+        da, db = _detail(aligned, lo, mask), _detail(g_ref, lo, mask)
+        if min(da, db) >= BALANCE * max(da, db):
+            break
+        lo *= 1.5
     out = {"texture": _ncc(_bandpass(aligned, lo, 4 * lo), _bandpass(g_ref, lo, 4 * lo), mask),
+           "band": lo,
            "coarse": _ncc(_bandpass(aligned, 1.5, 8.0), _bandpass(g_ref, 1.5, 8.0), mask)}
     if not mirror:
         keep = np.r_[0:468]
