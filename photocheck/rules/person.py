@@ -447,10 +447,10 @@ def headwear(a, lim):
     share, run, mask = crown_cover(a, lim)
     value = {"cover": _r(share), "run": _r(run)}
     # Warn only: one real hat in the labelled photos is too little evidence to fail anyone
-    # (docs/accuracy.md); "hat_cover" marks a covered crown, "band_min" a band across it.
+    # (docs/accuracy.md); "hat_cover" marks a covered crown, warn_max a band across it.
     if share >= lim["hat_cover"]:
         status, side = "warn", "high"
-    elif share >= lim["band_min"]:
+    elif share > lim.warn_max:
         status, side = "warn", "band"
     else:
         status, side = "pass", None
