@@ -98,3 +98,7 @@ def test_wheel_contains_models_and_limits(tmp_path):
     for model in photocheck.inference.MODEL_FILES:
         assert f"photocheck/models/{model}" in names
     assert "photocheck/limits/core.toml" in names and "photocheck/models/README.md" in names
+    # every data file the package reads at run time must be in the wheel
+    root_pkg = root / "photocheck"
+    for data in list(root_pkg.rglob("*.toml")) + list((root_pkg / "web" / "static").iterdir()):
+        assert f"photocheck/{data.relative_to(root_pkg).as_posix()}" in names, data
