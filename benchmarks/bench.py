@@ -109,11 +109,16 @@ def make_shoot(n: int, distinct: int, root: Path) -> tuple[Path, Path]:
     shots.mkdir(parents=True)
     ids = london_ids()
     base: list[bytes] = []
+    cache = root / "distinct"
+    cache.mkdir(exist_ok=True)
     for i in range(min(n, distinct)):
-        fid, expr = ids[i % len(ids)], ("03", "08")[(i // len(ids)) % 2]
-        rnd = i // (2 * len(ids))
-        base.append(camera_original(fid, expr, seed=i, shift=(37 * rnd % 200 - 100, 23 * rnd % 80 - 40),
-                                    when=f"2026:06:01 {9 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"))
+        f = cache / f"{i:04d}.jpg"
+        if not f.exists():
+            fid, expr = ids[i % len(ids)], ("03", "08")[(i // len(ids)) % 2]
+            rnd = i // (2 * len(ids))
+            f.write_bytes(camera_original(fid, expr, seed=i, shift=(37 * rnd % 200 - 100, 23 * rnd % 80 - 40),
+                                          when=f"2026:06:01 {9 + i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}"))
+        base.append(f.read_bytes())
     with open(log, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["shot_no", "student_id", "name"])
