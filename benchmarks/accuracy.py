@@ -162,6 +162,7 @@ class AnalysisCache:
 
     def __init__(self) -> None:
         self._store: dict[str, Any] = {}
+        self._specs: dict[str, Any] = {}
         self.count = 0
 
     def get(self, case: Case) -> Any:
@@ -171,7 +172,7 @@ class AnalysisCache:
 
         k = photo_key(case)
         if k not in self._store:
-            spec = load_spec(case.profile)
+            spec = self._specs.get(case.profile) or self._specs.setdefault(case.profile, load_spec(case.profile))
             src = _resolve(case.photo)
             name = os.fspath(src) if isinstance(src, (str, os.PathLike)) else (case.key or case.case_id)
             try:
