@@ -17,6 +17,7 @@ person differs in both, because a new moment has new expression, pose, light and
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -139,6 +140,7 @@ def load_reference(source: Source, *, models: Models | None = None, name: str | 
 
 _CACHE: dict[tuple, Reference] = {}
 _CACHE_SIZE = 32
+_CACHE_LOCK = threading.Lock()
 
 
 def _file_key(src: Source) -> tuple | None:
@@ -163,15 +165,18 @@ def load_references(sources: Sequence[Source], *, models: Models | None = None) 
     for i, src in enumerate(sources):
         label = _label(src, i)
         key = _file_key(src)
-        if key is not None and key in _CACHE:  # the same reference for many photos (--reference)
-            out.append(_CACHE[key])
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key) if key is not None else None
+        if hit is not None:  # the same reference for many photos (--reference, batch, web)
+            out.append(hit)
             continue
         try:
             ref = load_reference(src, models=models, name=label)
             if key is not None:
-                _CACHE[key] = ref
-                while len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.pop(next(iter(_CACHE)))
+                with _CACHE_LOCK:
+                    _CACHE[key] = ref
+                    while len(_CACHE) > _CACHE_SIZE:
+                        _CACHE.pop(next(iter(_CACHE)))
             out.append(ref)
         except PhotoError as e:
             if not e.zh.startswith("参考照片"):
