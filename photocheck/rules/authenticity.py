@@ -14,6 +14,7 @@ from ..errors import PhotoError
 from ..references import Reference, compare, photo_embedding, photo_signature
 from . import Measurement, rule
 
+
 def _split_refs(a) -> tuple[list[Reference], list[PhotoError]]:
     refs = [r for r in a.references if isinstance(r, Reference)]
     errs = [r for r in a.references if isinstance(r, PhotoError)]
@@ -42,7 +43,11 @@ def _messages(**extra):
       messages=_messages(
           high=("这张照片是参考照片（{ref}）的复制件{how}（相似度 {value}）。补拍/毕业照必须是新拍摄的照片，请重新拍摄。",
                 "this photo is a copy of the reference photo {ref}{how_en} (similarity {value}). A new diploma photo "
-                "must be newly taken; take a new photo.")),
+                "must be newly taken; take a new photo."),
+          maybe=("这张照片与参考照片（{ref}）几乎一模一样{how}（相似度 {value}），可能是旧照片的复制件。"
+                 "请人工核对；如是旧照片，请重新拍摄。",
+                 "this photo is almost identical to the reference photo {ref}{how_en} (similarity {value}) and may "
+                 "be a copy of it. Have a person compare them; if it is the old photo, take a new one.")),
       needs_references=True)
 def enrollment_reuse(a, lim):
     # Aligned face interiors, band-passed and correlated after a fine alignment: a copy keeps the
@@ -62,7 +67,10 @@ def enrollment_reuse(a, lim):
     fmt = {"ref": best_ref.file if best_ref else "",
            "how": "（左右镜像）" if best_mirror else "", "how_en": " (mirrored)" if best_mirror else "",
            "geometry": None if best_geo is None else round(best_geo, 4)}
-    return _with_ref_errors(value, lim, errs, fmt)
+    m = _with_ref_errors(value, lim, errs, fmt)
+    if m.status == "warn":  # close to a copy but not certain: ask for a person's look
+        return Measurement(m.value, status="warn", side="maybe", fmt=fmt)
+    return m
 
 
 @rule("authenticity.identity",
