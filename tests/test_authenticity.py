@@ -78,6 +78,14 @@ def test_a_different_person_fails_identity(refs):
     assert rep.status("authenticity.enrollment_reuse") == "pass"
 
 
+def test_a_face_only_the_landmarker_finds_is_still_compared():
+    # The 90°-turned copy of kun.jpg: YuNet gives no alignment points, the landmarks do.
+    rep = check(str(IMAGES / "insightface__r90.jpg"), profile="original", lang="en", select=AUTH,
+                references=[str(IMAGES / "insightface__kun.jpg")])
+    assert rep.finding("authenticity.identity").value > 0.8, rep.finding("authenticity.identity")
+    assert rep.status("authenticity.enrollment_reuse") == "fail"
+
+
 def test_the_closest_reference_decides(refs):
     # Enrollment photo of someone else plus the student's own earlier photo: the copy is found.
     rep = judge(compliant_upload("062"), [refs["005"], refs["062"]])
