@@ -90,11 +90,17 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
         raise click.UsageError(f"cannot read spec {spec_path}: {e}")
     files = _expand(photos)
     results, unreadable, failed = [], False, False
+    ref_index: dict[str, list[str]] = {}  # --references DIR: reference files by stem (student id)
+    if ref_dir and os.path.isdir(ref_dir):
+        for q in sorted(Path(ref_dir).iterdir()):
+            if q.is_file() and q.suffix.lower() in (".jpg", ".jpeg", ".png", ".heic", ".webp", ".tif", ".tiff", ".bmp"):
+                ref_index.setdefault(q.stem, []).append(str(q))
     for path in files:
         refs = list(references)
         if ref_dir:
             stem = Path(path).stem
-            refs += [str(p) for p in sorted(Path(ref_dir).glob(stem + ".*"))]
+            # no reference for this student: the reference rules say which file was missing
+            refs += ref_index.get(stem) or [str(Path(ref_dir) / f"{stem}.jpg")]
         try:
             a = analyse(path, spec)
         except PhotoError as e:

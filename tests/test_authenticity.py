@@ -166,6 +166,7 @@ def test_cli_reference_and_references_dir(tmp_path, originals):
     (photos / "s002.jpg").write_bytes(T.COPIES["new_background_upload"](originals["062"]))
     (refdir / "s001.jpg").write_bytes(london("005", "03").read_bytes())
     (refdir / "s002.jpg").write_bytes(london("062", "03").read_bytes())
+    (refdir / "s002.txt").write_text("not a reference")  # only images with the same stem pair up
 
     runner = CliRunner()
     res = runner.invoke(main, ["check", "--json", "--lang", "en", "--reference", str(refdir / "s002.jpg"),
@@ -176,8 +177,12 @@ def test_cli_reference_and_references_dir(tmp_path, originals):
     assert st["authenticity.enrollment_reuse"]["status"] == "fail"
     assert st["authenticity.enrollment_reuse"]["value"] >= 0.95
 
+    (photos / "s003.jpg").write_bytes(compliant_upload("087"))  # a student with no reference on file
     res = runner.invoke(main, ["check", "--json", "--lang", "en", "--references", str(refdir), str(photos)])
     out = {Path(r["file"]).stem: {f["rule"]: f for f in r["findings"]} for r in json.loads(res.output)}
+    missing = out["s003"]["authenticity.enrollment_reuse"]
+    assert missing["status"] == "error" and "s003.jpg" in missing["message"], missing
+    assert out["s003"]["geometry.eye_line"]["status"] == "pass"
     assert out["s001"]["authenticity.enrollment_reuse"]["status"] == "pass"
     assert out["s001"]["authenticity.identity"]["status"] == "pass"  # paired with its own reference
     assert out["s002"]["authenticity.enrollment_reuse"]["status"] == "fail"
