@@ -37,7 +37,7 @@ def evaluate(rule: Rule, a: Analysis, spec: Spec, lang: str = "zh") -> Finding:
     if m.status and m.side is None:
         side = None
     message = "" if status in ("pass", "skip") and not (status == "skip" and side) else \
-        rule.message(side, lang, **({"value": m.value, "limit": limit_text} | m.fmt))
+        rule.message(side, lang, {"value": m.value, "limit": limit_text} | m.fmt)
     return Finding(rule.id, status, m.value, limit_text, message, title, m.regions)
 
 

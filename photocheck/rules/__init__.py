@@ -33,7 +33,9 @@ class Rule:
     profiles: frozenset[str] = frozenset({"upload", "original"})
     needs_references: bool = False
 
-    def message(self, side: str | None, lang: str, **fmt: Any) -> str:
+    def message(self, side: str | None, lang: str, fmt: dict[str, Any] | None = None) -> str:
+        """The message for ``side`` in ``lang``, its ``{fields}`` filled from ``fmt`` (any names)."""
+        fmt = fmt or {}
         zh, en = self.messages.get(side or "fail") or self.messages.get("fail") or next(iter(self.messages.values()))
         text = zh if lang == "zh" else en
         try:
