@@ -64,6 +64,14 @@ def test_bad_logs_are_refused_with_the_line(tmp_path, text, says):
     assert says in e.value.en and str(p) in e.value.message("en")
 
 
+def test_a_bom_followed_by_broken_utf8_is_a_clear_roster_error(tmp_path):
+    log = tmp_path / "shots.csv"
+    log.write_bytes(b"\xef\xbb\xbf" + "拍摄号,学号\n1,2026001\n".encode("utf-8") + b"\xff\xfe,2026002\n")
+    with pytest.raises(RosterError) as e:
+        read_roster(str(log))
+    assert "UTF-8" in e.value.message("en") and str(log) in str(e.value.file)
+
+
 def test_id_numbers_are_masked():
     assert mask_id("110101200401011310") == "110***********1310"
 

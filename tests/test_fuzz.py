@@ -145,10 +145,8 @@ def _read(tmp_path_factory, data: bytes, ext: str):
     return r
 
 
-# Found by this test: a UTF-8 BOM followed by invalid UTF-8 escapes roster._decode as a raw
-# UnicodeDecodeError instead of a RosterError. Strict: the mark must go when that is fixed.
-@pytest.mark.xfail(raises=UnicodeDecodeError, strict=True,
-                   reason="roster._decode: BOM + invalid UTF-8 raises UnicodeDecodeError, not RosterError")
+# Found by this test: a UTF-8 BOM followed by invalid UTF-8 escaped roster._decode as a raw
+# UnicodeDecodeError instead of a RosterError (fixed).
 @FUZZ
 @given(data=mutated(CSV_SEEDS), ext=st.sampled_from([".csv", ".txt", ".xlsx"]))
 def test_roster_reader_returns_a_roster_or_a_roster_error(tmp_path_factory, data, ext):

@@ -87,8 +87,12 @@ def _norm(h: str) -> str:
 
 
 def _decode(data: bytes, file: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):  # a BOM says UTF-8: broken bytes after it are an error, not GBK
+        try:
+            return data[3:].decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise RosterError(file, f"文件标明是 UTF-8 编码，但第 {e.start + 3} 字节处的内容不是有效的 UTF-8。请重新导出。",
+                              f"the file says it is UTF-8 but byte {e.start + 3} is not valid UTF-8. Export it again.") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
