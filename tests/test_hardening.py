@@ -348,3 +348,17 @@ def test_unreadable_permissions_for_real():
         assert str(locked) in cli.stdout and "permission" in cli.stdout
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("profile", ["upload", "original"])
+def test_degenerate_pictures_get_a_report_not_an_exception(profile):
+    """Smallest accepted size, extreme aspect ratios, a blank and a noise picture: no face, no crash."""
+    rng = np.random.default_rng(0)
+    pictures = {"16x16.jpg": np.zeros((16, 16, 3), np.uint8), "16x5000.jpg": np.full((5000, 16, 3), 128, np.uint8),
+                "5000x16.jpg": np.full((16, 5000, 3), 200, np.uint8), "white.jpg": np.full((640, 480, 3), 255, np.uint8),
+                "noise.jpg": (rng.random((1500, 1500, 3)) * 255).astype(np.uint8)}
+    for name, rgb in pictures.items():
+        rep = photocheck.check(_save(Image.fromarray(rgb), "JPEG"), profile=profile, name=name, lang="en")
+        assert rep.file == name and not rep.ok
+        assert not [f.rule for f in rep.findings if f.status == "error"]
+        assert rep.status("geometry.eye_line") == "skip"  # no face: measured as absent, not guessed
