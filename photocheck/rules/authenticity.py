@@ -7,6 +7,8 @@ or :class:`~photocheck.errors.PhotoError` for a reference that could not be used
 
 from __future__ import annotations
 
+import functools
+
 import cv2
 import numpy as np
 
@@ -131,6 +133,19 @@ def retouch(a, lim):
     return Measurement(val, status=status, side=side, regions=(("mask", skin),))
 
 
+@functools.lru_cache(maxsize=8)
+def _spectral_setup(side: int, f_min: float, f_max: float) -> tuple[np.ndarray, np.ndarray]:
+    """Window and frequency band for a ``side``×``side`` patch (the same for every photo: cached)."""
+    win = np.outer(np.hanning(side), np.hanning(side)).astype(np.float32)
+    f = np.fft.fftshift(np.fft.fftfreq(side))
+    fx, fy = np.meshgrid(f, f)
+    r = np.hypot(fx, fy)
+    band = (r > f_min) & (r < f_max) & (fy >= 0)
+    k = np.arange(-4, 5)[:, None, None] / 8.0  # JPEG block grid: multiples of 1/8 cycle per px
+    band &= (np.abs(fx[None] - k) * side > 1).all(axis=0) & (np.abs(fy[None] - k) * side > 1).all(axis=0)
+    return win, band
+
+
 def _spectral_peak(gray: np.ndarray, box: tuple[int, int, int, int], lim) -> float | None:
     """Strongest isolated peak (natural-log ratio to its 9×9 spectral neighbourhood) of the
     high-passed face patch's spectrum, ignoring the JPEG 8×8 grid frequencies."""
@@ -143,17 +158,13 @@ def _spectral_peak(gray: np.ndarray, box: tuple[int, int, int, int], lim) -> flo
     xs, ys = int(np.clip(cx - side // 2, 0, w - side)), int(np.clip(cy - side // 2, 0, h - side))
     p = gray[ys:ys + side, xs:xs + side].astype(np.float32)
     p = p - cv2.GaussianBlur(p, (0, 0), 2.0)
-    win = np.outer(np.hanning(side), np.hanning(side)).astype(np.float32)
-    spec = np.log(np.abs(np.fft.fftshift(np.fft.fft2(p * win))) ** 2 + 1e-6).astype(np.float32)
-    local = cv2.blur(spec, (9, 9))
-    f = np.fft.fftshift(np.fft.fftfreq(side))
-    fx, fy = np.meshgrid(f, f)
-    r = np.hypot(fx, fy)
-    band = (r > lim["f_min"]) & (r < lim["f_max"]) & (fy >= 0)
-    k = np.arange(-4, 5)[:, None, None] / 8.0  # JPEG block grid: multiples of 1/8 cycle per px
-    band &= (np.abs(fx[None] - k) * side > 1).all(axis=0) & (np.abs(fy[None] - k) * side > 1).all(axis=0)
+    win, band = _spectral_setup(side, float(lim["f_min"]), float(lim["f_max"]))
     if not band.any():
         return None
+    # float32 DFT (OpenCV): the same spectrum as numpy's complex128 FFT, several times faster
+    re, im = cv2.split(cv2.dft(p * win, flags=cv2.DFT_COMPLEX_OUTPUT))
+    spec = np.log(np.fft.fftshift(re * re + im * im) + 1e-6).astype(np.float32)
+    local = cv2.blur(spec, (9, 9))
     return float((spec - local)[band].max())
 
 
