@@ -19,40 +19,10 @@ def _bg_pixels(a):
     return m
 
 
-def dilate_ellipses(mask: np.ndarray, sizes: tuple[int, ...]) -> list[np.ndarray]:
-    """``cv2.dilate(mask, MORPH_ELLIPSE size×size) > 0`` for each odd size: the same pixels, faster.
-
-    OpenCV visits every kernel pixel: a 121 px ellipse costs ~50 ms on a 480×640 frame. The kernel
-    holds (dx, dy) with ``|dx| <= round(sqrt(r² - dy²))``, so it contains the Euclidean disk
-    ``d² <= r²`` and lies inside ``d² <= r² + r``. One exact distance transform decides every
-    pixel of every size but a thin ring, and the ring is tested against the kernel rows with
-    per-row running sums of the mask.
-    """
-    m = np.ascontiguousarray(mask, dtype=bool)
-    h, w = m.shape
-    if not m.any() or any(s % 2 == 0 for s in sizes):
-        return [cv2.dilate(m.view(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (s, s))) > 0 for s in sizes]
-    d = cv2.distanceTransform((~m).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
-    rows_cum = np.diff(cv2.integral(m.view(np.uint8)), axis=0)  # h×(w+1): mask pixels left of x in row y
-    outs = []
-    for size in sizes:
-        r = size // 2
-        t_in, t_out = np.float32(np.sqrt(r * r + 0.5)), np.float32(np.sqrt(r * r + r + 0.5))
-        out = d <= t_in
-        ry, rx = np.nonzero((d > t_in) & (d < t_out))
-        if len(ry):
-            # pad by r rows of zeros and r columns (row totals on the right) so no index leaves the array
-            rc = np.pad(np.pad(rows_cum, ((0, 0), (r, r)), mode="edge"), ((r, r), (0, 0)))
-            wp = rc.shape[1]
-            dys = np.arange(-r, r + 1)
-            hw = np.rint(np.sqrt(r * r - dys.astype(np.float64) ** 2)).astype(np.int64)
-            base = (ry.astype(np.int64) + r) * wp + rx + r
-            flat = rc.ravel()
-            lo = flat[base[:, None] + (dys * wp - hw)[None, :]]
-            hi = flat[base[:, None] + (dys * wp + hw + 1)[None, :]]
-            out[ry, rx] = (hi > lo).any(axis=1)
-        outs.append(out)
-    return outs
+def within(mask: np.ndarray, radii: tuple[float, ...]) -> list[np.ndarray]:
+    """Pixels within each Euclidean distance of ``mask`` (one distance transform for all radii)."""
+    d = cv2.distanceTransform((~np.ascontiguousarray(mask, dtype=bool)).view(np.uint8), cv2.DIST_L2, 3)
+    return [d <= r for r in radii]
 
 
 def _median_u8(v: np.ndarray) -> float:
@@ -117,7 +87,7 @@ def background_uniform(a, lim):
 
     # shadow: background right next to the head, on either side, darker than the far background
     person = (a.person >= 0.5).astype(np.uint8)
-    near, around = dilate_ellipses(person, (41, 121))
+    near, around = within(person, (20, 60))  # beside the head / clear of it
     near &= m
     if a.face is not None:
         near[int(a.face.points[:, 1].max()) + 10:, :] = False  # below the chin: shoulders, not the head
