@@ -15,19 +15,21 @@ from .io import Source, _to_srgb, _with_orientation, read_bytes
 
 
 def _full_rgb_for(source: Source, a: Analysis) -> tuple[np.ndarray, float]:
-    """Decode the source again at the smallest JPEG draft scale that keeps the frame ≥ 480×640.
+    """Pixels for the frame: the analysed image when it is detailed enough, else the source decoded
+    again at the smallest JPEG draft scale that keeps the frame ≥ 480×640.
 
     Returns the RGB array and its scale relative to full resolution.
     """
-    if isinstance(source, np.ndarray):
+    full = a.frame_full
+    fw, fh = a.spec.frame_size
+    k = max(fw / max(full.w, 1), fh / max(full.h, 1))  # needed scale; draft only ever shrinks
+    if isinstance(source, np.ndarray) or a.image.scale >= min(k, 1.0):
+        # the analysed image already has the pixels the frame needs: decode once, not twice
         return a.image.rgb, a.image.scale
     data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else read_bytes(source)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         im = Image.open(io.BytesIO(data))
-        full = a.frame_full
-        fw, fh = a.spec.frame_size
-        k = max(fw / max(full.w, 1), fh / max(full.h, 1))  # needed scale; draft only ever shrinks
         if im.format == "JPEG" and k < 1:
             w, h = im.size  # draft works in stored orientation; scale is the same on both axes
             im.draft("RGB", (int(w * k) + 1, int(h * k) + 1))
