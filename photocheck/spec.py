@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 import tomllib
 from dataclasses import dataclass, field
@@ -110,6 +112,19 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _shipped_limits() -> dict:
+    """The package's limits/*.toml (one file per rule family), merged in name order; read once."""
+    data: dict = {}
+    folder = resources.files("photocheck").joinpath("limits")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            part = tomllib.loads(entry.read_text(encoding="utf-8"))
+            for section, body in part.items():
+                data[section] = _merge(data.get(section, {}), body)
+    return data
+
+
 def load_spec(profile: str = "upload", path: str | Path | None = None, *,
               background_rgb: tuple[int, int, int] | None = None) -> Spec:
     """Load the shipped limits, then a user's TOML file (same layout) on top.
@@ -121,14 +136,7 @@ def load_spec(profile: str = "upload", path: str | Path | None = None, *,
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    data: dict = {}
-    # One file per rule family (core.toml, person.toml, …), merged in name order.
-    folder = resources.files("photocheck").joinpath("limits")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            part = tomllib.loads(entry.read_text(encoding="utf-8"))
-            for section, body in part.items():
-                data[section] = _merge(data.get(section, {}), body)
+    data = copy.deepcopy(_shipped_limits())
     if path is not None:
         user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         for section, body in user.items():
