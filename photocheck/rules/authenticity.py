@@ -224,8 +224,14 @@ def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat:
                          "without borders, text or stickers.")},
       needs_face=False)
 def edits(a, lim):
-    # Measured on the whole file (working image), not the planned crop.
-    width, side = border_width(a.image.rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
+    # Measured on the whole file (working image), not the planned crop. A camera-size image is
+    # looked at no larger than 960 px: a painted border stays a flat run ending in a sharp step.
+    rgb, k = a.image.rgb, 1.0
+    if max(rgb.shape[:2]) > 960:
+        k = 960 / max(rgb.shape[:2])
+        rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
+    width, side = border_width(rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
                                float(lim["flat"]))
+    width = int(round(width / k))
     zh = {"top": "顶部", "bottom": "底部", "left": "左侧", "right": "右侧"}.get(side, "")
     return Measurement(width, fmt={"where": side or "edge", "where_zh": zh})
