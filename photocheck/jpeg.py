@@ -59,7 +59,7 @@ def estimate_quality(tables: dict[int, list[int]] | None) -> QualityEstimate | N
     for idx, table in sorted(tables.items())[:2]:
         # Pillow returns tables in zig-zag order in old versions and natural order in new ones;
         # both orders contain the same multiset, but we compare in natural order as Pillow >= 8 gives.
-        t = np.asarray(table, dtype=np.int64)[:64]
+        t = np.maximum(np.asarray(table, dtype=np.int64)[:64], 1)  # 0 is invalid in a real table
         std = ijg_tables(qs, _STD_LUMA if idx == 0 else _STD_CHROMA)
         exact &= np.all(std == t[None, :], axis=1)
         err += np.mean(np.log(std / t[None, :]) ** 2, axis=1)
