@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .io import PHOTO_EXTENSIONS
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 _ICON = {"pass": "✓", "warn": "!", "fail": "✗", "skip": "-", "error": "✗"}
@@ -55,7 +56,7 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
         if os.path.isdir(p) and not p.lower().endswith((".jpg", ".jpeg")):
             # not only regular files: a broken link, link loop or pipe named like a photo is reported
             out.extend(sorted(str(q) for q in Path(p).rglob("*") if not q.is_dir() and q.suffix.lower() in
-                              (".jpg", ".jpeg", ".png", ".heic", ".webp", ".tif", ".tiff", ".bmp")))
+                              PHOTO_EXTENSIONS))
         else:
             out.append(p)
     return out
@@ -93,7 +94,7 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
     ref_index: dict[str, list[str]] = {}  # --references DIR: reference files by stem (student id)
     if ref_dir and os.path.isdir(ref_dir):
         for q in sorted(Path(ref_dir).iterdir()):
-            if q.is_file() and q.suffix.lower() in (".jpg", ".jpeg", ".png", ".heic", ".webp", ".tif", ".tiff", ".bmp"):
+            if q.is_file() and q.suffix.lower() in PHOTO_EXTENSIONS:
                 ref_index.setdefault(q.stem, []).append(str(q))
     for path in files:
         refs = list(references)

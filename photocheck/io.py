@@ -30,6 +30,9 @@ except ImportError:  # pragma: no cover - optional
 
 Source = Union[str, os.PathLike, bytes, np.ndarray]
 
+#: File name endings treated as photos when a folder is given (what the loader can decode).
+PHOTO_EXTENSIONS = (".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff", ".bmp")
+
 #: Refuse images above this many pixels before decoding them (decompression bombs).
 MAX_PIXELS = 120_000_000
 #: Refuse files above this size before reading them.

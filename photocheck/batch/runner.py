@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..io import PHOTO_EXTENSIONS
 from .match import Frame, Issue, exif_seconds, match
 from .roster import Roster, _shot_key, natural_key, read_roster
 from .scan import ScannedFile, keep_order, scan, shot_from_name
@@ -379,7 +380,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
         ref_files: dict[str, tuple[str, str]] = {}  # student id → (path, sha)
         if references:
             for p in sorted(Path(references).iterdir(), key=lambda p: natural_key(p.name)):
-                if p.is_file() and p.suffix.lower() in (".jpg", ".jpeg", ".png", ".heic", ".webp", ".bmp", ".tif", ".tiff"):
+                if p.is_file() and p.suffix.lower() in PHOTO_EXTENSIONS:
                     sha = hashlib.sha256(p.read_bytes()).hexdigest()
                     ref_files.setdefault(p.stem, (str(p), sha))
                     if sha + ":ref" not in journal.records and not any(t[3] == sha and t[0] == "ref" for t in tasks):
