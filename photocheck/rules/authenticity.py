@@ -201,6 +201,8 @@ def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat:
         n = max(2, int(depth * img.shape[0]))
         if img.shape[0] < n + gap:  # too few lines on this side to see a border at all
             continue
+        # a border spans the whole line: every 4th pixel along it tells flat lines and the step
+        img = img[:, ::4] if img.shape[1] >= 256 else img
         edge = cv2.cvtColor(np.ascontiguousarray(img[:1]).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
         if edge.std(axis=1).max() > flat:
             continue  # the outermost line is photo content: no painted border on this side
@@ -226,14 +228,8 @@ def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat:
                          "without borders, text or stickers.")},
       needs_face=False)
 def edits(a, lim):
-    # Measured on the whole file (working image), not the planned crop. A camera-size image is
-    # looked at no larger than 960 px: a painted border stays a flat run ending in a sharp step.
-    rgb, k = a.image.rgb, 1.0
-    if max(rgb.shape[:2]) > 960 and min(rgb.shape[:2]) * 960 / max(rgb.shape[:2]) >= 64:
-        k = 960 / max(rgb.shape[:2])
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
-    width, side = border_width(rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
+    # Measured on the whole file (working image), not the planned crop.
+    width, side = border_width(a.image.rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
                                float(lim["flat"]))
-    width = int(round(width / k))
     zh = {"top": "顶部", "bottom": "底部", "left": "左侧", "right": "右侧"}.get(side, "")
     return Measurement(width, fmt={"where": side or "edge", "where_zh": zh})
