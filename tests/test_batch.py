@@ -293,12 +293,16 @@ def test_cli_summary_exit_codes_and_json(tmp_path, sample):
     res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(LOG), "--out", str(out), "--workers", "1", "--json"])
     assert res.exit_code == 1
     assert len(json.loads(res.output)["students"]) == 13
+    # the README's demo: the same problems are reported, only the exit code is 0
+    res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(LOG), "--out", str(out), "--workers", "1",
+                                    "--references", str(REFS), "--lang", "en", "--exit-zero"])
+    assert res.exit_code == 0 and "swapped order" in res.output
     bad = tmp_path / "bad.csv"
     bad.write_text("学号,姓名\n1,a\n", encoding="utf-8")
     res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(bad), "--out", str(out), "--lang", "en"])
     assert res.exit_code == 2 and "no shot-number column" in res.output and "Traceback" not in res.output
-    res = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--log", str(LOG)])
-    assert res.exit_code == 2
+    res = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--log", str(LOG), "--exit-zero"])
+    assert res.exit_code == 2  # --exit-zero never hides a usage error
 
 
 # -- scale: worker processes, a killed worker, Dask -------------------------------------------------
