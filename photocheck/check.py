@@ -69,13 +69,22 @@ def check(photo: Source, *, profile: str = "upload", spec: Spec | None = None,
     (True, 'pass')
     """
     spec = spec or load_spec(profile)
+    return analyse_and_check(photo, spec, references=references, lang=lang, models=models, select=select,
+                             name=name)[1]
+
+
+def analyse_and_check(photo: Source, spec: Spec, *, references: Sequence[Source] = (), lang: str = "zh",
+                      models: Models | None = None, select: Iterable[str] | None = None,
+                      name: str | None = None) -> tuple[Analysis | None, Report]:
+    """:func:`check`, also returning the analysis (None when the photo could not be read), for
+    callers that draw on it (``--annotate``)."""
     label = name or (os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None)
     try:
         a = analyse(photo, spec, models=models, name=label)
     except PhotoError as e:
-        return error_report(e, lang, spec.profile)
+        return None, error_report(e, lang, spec.profile)
     if references:
         from .references import load_references  # the authenticity rules' reference loader
 
         a.references = load_references(references, models=a._models)
-    return report_for(a, spec, lang, select)
+    return a, report_for(a, spec, lang, select)

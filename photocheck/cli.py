@@ -79,8 +79,7 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
 
     Exit code: 0 all photos ok, 1 some photo fails, 2 usage error or unreadable input.
     """
-    from .analysis import analyse
-    from .check import error_report, report_for
+    from .check import analyse_and_check, error_report
     from .errors import PhotoError
     from .spec import load_spec
 
@@ -103,23 +102,14 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
             # no reference for this student: the reference rules say which file was missing
             refs += ref_index.get(stem) or [str(Path(ref_dir) / f"{stem}.jpg")]
         try:
-            a = analyse(path, spec)
-        except PhotoError as e:
-            rep = error_report(e, lang, spec.profile)
-            unreadable = True
+            a, rep = analyse_and_check(path, spec, references=refs, lang=lang)
         except Exception as e:  # a bug must not stop the other photos: report it against this one
             msg = f"{type(e).__name__}: {e}"
-            rep = error_report(PhotoError(path, "internal", f"内部错误，无法检查：{msg}", f"internal error, cannot check: {msg}"),
-                               lang, spec.profile)
-            unreadable = True
-        else:
-            if refs:
-                from .references import load_references
-
-                a.references = load_references(refs, models=a._models)
-            rep = report_for(a, spec, lang)
-            if annotate_dir:
-                _write_annotation(a, rep, annotate_dir)
+            a, rep = None, error_report(PhotoError(path, "internal", f"内部错误，无法检查：{msg}",
+                                                   f"internal error, cannot check: {msg}"), lang, spec.profile)
+        unreadable |= rep.status("file.read") == "error"
+        if a is not None and annotate_dir:
+            _write_annotation(a, rep, annotate_dir)
         failed |= not rep.ok
         if as_json:
             results.append(rep.to_dict())
