@@ -348,15 +348,22 @@ def _descendants(pid: int) -> list[tuple[int, int]]:
     return out
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not PHOTOCHECK.exists(), reason="needs Linux /proc and the CLI")
-def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
+def _interrupted_run_setup(tmp_path, sample, workers: int):
+    """A small shoot (shots, log), its uninterrupted reference report, the output folder and the CLI
+    command to interrupt."""
     shots, log = small_shoot(tmp_path)
     ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
     out = tmp_path / "out"
     fast = tmp_path / "fast.toml"
     fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
-    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(log), "--out", str(out), "--workers", "2", "--lang", "en",
-           "--settings", str(fast)]
+    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(log), "--out", str(out), "--workers", str(workers),
+           "--lang", "en", "--settings", str(fast)]
+    return shots, log, ref, out, cmd
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not PHOTOCHECK.exists(), reason="needs Linux /proc and the CLI")
+def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
+    _, _, ref, out, cmd = _interrupted_run_setup(tmp_path, sample, workers=2)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killed = None
     deadline = time.time() + 120
@@ -412,13 +419,7 @@ def test_a_crash_on_one_file_does_not_stop_the_batch_and_is_retried(tmp_path, sa
 
 @pytest.mark.skipif(not PHOTOCHECK.exists(), reason="needs the photocheck CLI")
 def test_ctrl_c_then_rerun_continues_and_gives_the_same_report(tmp_path, sample):
-    shots, log = small_shoot(tmp_path)
-    ref = run_batch(shots, log, seeded(tmp_path, sample, "ref"), workers=1, progress=False, lang="en", settings=FAST)
-    out = tmp_path / "out"
-    fast = tmp_path / "fast.toml"
-    fast.write_text("[output]\nverify_upload = false\n", encoding="utf-8")
-    cmd = [str(PHOTOCHECK), "batch", str(shots), "--log", str(log), "--out", str(out), "--workers", "1", "--lang", "en",
-           "--settings", str(fast)]
+    shots, log, ref, out, cmd = _interrupted_run_setup(tmp_path, sample, workers=1)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     j = out / ".photocheck" / "journal.jsonl"
     deadline = time.time() + 120
