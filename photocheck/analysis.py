@@ -255,9 +255,9 @@ def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: 
     lm = _landmark(models, rgb, det[0, :4]) if len(det) else None
     if lm is None and len(det) == 0:
         # YuNet missed: let the landmarker look at the whole image before declaring "no face".
-        found = models.landmarks(_resize_long(rgb, LANDMARK_SIDE)[0])
+        small, k = _resize_long(rgb, LANDMARK_SIDE)
+        found = models.landmarks(small)
         if found:
-            k = _resize_long(rgb, LANDMARK_SIDE)[1]
             f = found[0]
             pts = f.points.copy()
             pts[:, :3] /= k
