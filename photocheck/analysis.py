@@ -158,7 +158,25 @@ class Analysis:
     @cached_property
     def lab(self) -> np.ndarray:
         """Frame in CIE Lab, float32: L in 0–100, a and b about −128…127."""
-        return cv2.cvtColor(self.rgb.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        x = self.rgb.astype(np.float32)
+        x *= np.float32(1 / 255)  # in place: one float frame instead of two
+        return cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
+
+    @cached_property
+    def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """L, a, b as separate contiguous planes: masking a contiguous plane is ~10× faster than
+        masking a channel view of the interleaved Lab image."""
+        return tuple(cv2.split(self.lab))
+
+    @property
+    def L(self) -> np.ndarray:
+        """CIE L* of the frame (contiguous float32 plane)."""
+        return self.planes[0]
+
+    @cached_property
+    def chroma(self) -> np.ndarray:
+        """CIE C*ab = hypot(a*, b*) of the frame (float32; cv2.magnitude, ~10× np.hypot)."""
+        return cv2.magnitude(self.planes[1], self.planes[2])
 
     @cached_property
     def gray(self) -> np.ndarray:
@@ -202,22 +220,36 @@ class Analysis:
     def face_mask(self) -> np.ndarray:
         return self.polygon_mask(L.FACE_OVAL)
 
+    def face_box(self, margin: float = 0.0) -> tuple[slice, slice]:
+        """Row and column slices of the face oval's bounding box grown by ``margin`` px (clipped
+        to the frame): face-local work on this window gives the same pixels as on the frame."""
+        w, h = self.frame_size
+        p = self.face.points[L.FACE_OVAL, :2]
+        x0, y0 = np.floor(p.min(axis=0) - margin).astype(int)
+        x1, y1 = np.ceil(p.max(axis=0) + margin).astype(int) + 1
+        return slice(max(0, y0), min(h, y1)), slice(max(0, x0), min(w, x1))
+
     @cached_property
     def skin_mask(self) -> np.ndarray:
         """Face oval without eyes, brows and lips, eroded away from the face edge (bool)."""
         w, h = self.frame_size
-        m = self.face_mask.astype(np.uint8)
         r = max(1, int(0.04 * self.face_width))
-        m = cv2.erode(m, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-        holes = np.zeros((h, w), np.uint8)
+        # Morphology on the face window only (a margin of the kernel radius keeps it exact).
+        ys, xs = self.face_box(r + 2)
+        off = np.array([xs.start, ys.start], np.float32)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        m = cv2.erode(self.face_mask[ys, xs].view(np.uint8), kernel)
+        holes = np.zeros(m.shape, np.uint8)
         for idx in (L.RIGHT_EYE, L.LEFT_EYE, L.RIGHT_BROW, L.LEFT_BROW, L.LIPS):
-            pts = np.round(self.face.points[idx, :2]).astype(np.int32)
+            pts = np.round(self.face.points[idx, :2] - off).astype(np.int32)
             cv2.fillConvexPoly(holes, cv2.convexHull(pts), 1)
-        holes = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
+        holes = cv2.dilate(holes, kernel)
         # forehead above the brows is often hair: keep the skin below the brow line
-        brow_y = int(self.face.points[np.r_[L.RIGHT_BROW, L.LEFT_BROW], 1].min())
+        brow_y = int(self.face.points[np.r_[L.RIGHT_BROW, L.LEFT_BROW], 1].min()) - ys.start
         m[: max(0, brow_y), :] = 0
-        return (m > 0) & (holes == 0)
+        out = np.zeros((h, w), bool)
+        out[ys, xs] = (m > 0) & (holes == 0)
+        return out
 
     @cached_property
     def background_mask(self) -> np.ndarray:

@@ -14,7 +14,7 @@ MIN_BACKGROUND_FRACTION = 0.04  # below this there is too little background to j
 
 def _bg_pixels(a):
     m = a.background_mask
-    if m.mean() < MIN_BACKGROUND_FRACTION:
+    if np.count_nonzero(m) < MIN_BACKGROUND_FRACTION * m.size:
         return None
     return m
 
@@ -45,12 +45,15 @@ def background_color(a, lim):
     if m is None:
         return Measurement(None, status="warn", side="none", fmt={"ref": ref})
     # medians over every other row and column: a quarter of the work, the same colour to 0.1 ΔE
-    flat = np.flatnonzero(m[::2, ::2])
-    lab = a.lab[::2, ::2].reshape(-1, 3)[flat]
-    med = np.array([np.median(lab[:, k]) for k in range(3)], dtype=lab.dtype)  # per channel: faster, same values
-    de = float(delta_e2000(med, rgb_to_lab(np.array(ref, np.uint8))))
-    seen = tuple(int(_median_u8(a.rgb[::2, ::2].reshape(-1, 3)[flat, k])) for k in range(3))
-    return Measurement(round(de, 2), fmt={"ref": ref, "seen": seen})
+    q = m[::2, ::2]
+    med = np.array([np.median(plane[::2, ::2][q]) for plane in a.planes], dtype=np.float32)
+    de = round(float(delta_e2000(med, rgb_to_lab(np.array(ref, np.uint8)))), 2)
+    status, side = lim.judge(de)
+    if status == "pass":
+        return Measurement(de, status=status, side=side, fmt={"ref": ref})
+    px = a.rgb[::2, ::2][q]  # the colour seen, in RGB, only for the message
+    seen = tuple(int(_median_u8(px[:, k])) for k in range(3))
+    return Measurement(de, status=status, side=side, fmt={"ref": ref, "seen": seen})
 
 
 @rule("background.uniform",
@@ -65,44 +68,42 @@ def background_uniform(a, lim):
     m = _bg_pixels(a)
     if m is None:
         return Measurement(None, status="warn", side="none")
-    lab = a.lab
-    ys, xs = np.nonzero(m)
-    step = max(1, len(ys) // 6000)  # a plane fit needs a few thousand points, not all of them
+    # Everything below works on the background pixels as 1-D arrays (in row-major order), never
+    # on frame-sized float images.
+    h, w = m.shape
+    flat = np.flatnonzero(m)
+    ys, xs = np.divmod(flat, w)
+    step = max(1, len(flat) // 6000)  # a plane fit needs a few thousand points, not all of them
     sy, sx = ys[::step].astype(np.float32), xs[::step].astype(np.float32)
     A = np.stack([np.ones_like(sx), sx, sy], axis=1)
-    vals = lab[ys[::step], xs[::step]]
+    vals = np.stack([plane.ravel()[flat[::step]] for plane in a.planes], axis=1)
     coef, *_ = np.linalg.lstsq(A, vals, rcond=None)  # 3×3: per channel (c0, cx, cy)
     ext_x, ext_y = float(np.ptp(sx)), float(np.ptp(sy))
     gradient = float(np.linalg.norm(np.abs(coef[1]) * ext_x + np.abs(coef[2]) * ext_y))
 
-    # residual from the plane: objects, people, strong texture (background pixels only: 3× less work)
-    h, w = m.shape
+    # residual from the plane: objects, people, strong texture
     fx, fy = xs.astype(np.float32), ys.astype(np.float32)
-    flat = ys * w + xs
-    lab_bg = lab.reshape(-1, 3)[flat]
-    diff = [lab_bg[:, k] - (coef[0][k] + fx * coef[1][k] + fy * coef[2][k]) for k in range(3)]
+    diff = [plane[m] - (coef[0][k] + fx * coef[1][k] + fy * coef[2][k]) for k, plane in enumerate(a.planes)]
     outlier = np.zeros((h, w), bool)
-    outlier.ravel()[flat] = np.sqrt(diff[0] * diff[0] + diff[1] * diff[1] + diff[2] * diff[2]) > 12.0
-    outlier = cv2.morphologyEx(outlier.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
-    clutter = float(outlier.sum() / max(m.sum(), 1) * 100)
+    outlier[m] = diff[0] * diff[0] + diff[1] * diff[1] + diff[2] * diff[2] > 12.0 ** 2
+    outlier = cv2.morphologyEx(outlier.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+    clutter = float(np.count_nonzero(outlier) / max(len(flat), 1) * 100)
 
     # shadow: background right next to the head, on either side, darker than the far background
+    # (L* after removing the overall gradient)
     person = (a.person >= 0.5).astype(np.uint8)
     near, around = within(person, (20, 60))  # beside the head / clear of it
-    near &= m
+    near, far = near[m], ~around[m]
     if a.face is not None:
-        near[int(a.face.points[:, 1].max()) + 10:, :] = False  # below the chin: shoulders, not the head
-    far = m & ~around
+        near &= ys < int(a.face.points[:, 1].max()) + 10  # below the chin: shoulders, not the head
     shadow = 0.0
-    if far.sum() > 200:
-        resid_l = np.zeros((h, w), np.float32)  # L* after removing the overall gradient
-        resid_l.ravel()[flat] = diff[0]
-        far_l = float(np.median(resid_l[far]))
+    if np.count_nonzero(far) > 200:
+        far_l = float(np.median(diff[0][far]))
         cx = a.face_cx if a.face is not None else w / 2
-        cols = np.arange(w)[None, :]
-        for side in (near & (cols < cx), near & (cols >= cx)):
-            if side.sum() > 200:
-                shadow = max(shadow, far_l - float(np.median(resid_l[side])))
+        left = xs < cx
+        for side in (near & left, near & ~left):
+            if np.count_nonzero(side) > 200:
+                shadow = max(shadow, far_l - float(np.median(diff[0][side])))
     value = {"gradient": round(gradient, 2), "shadow": round(shadow, 2), "clutter_pct": round(clutter, 2)}
     fmt = {"g": round(gradient, 1), "s": round(shadow, 1), "c": round(clutter, 1)}
     regions = (("mask", outlier),) if clutter > 0 else ()

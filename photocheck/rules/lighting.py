@@ -16,7 +16,7 @@ MIN_SKIN_PIXELS = 300
 
 def _skin(a):
     m = a.skin_mask
-    return m if m.sum() >= MIN_SKIN_PIXELS else None
+    return m if np.count_nonzero(m) >= MIN_SKIN_PIXELS else None
 
 
 def eye_white_l(a) -> float | None:
@@ -34,9 +34,9 @@ def eye_white_l(a) -> float | None:
         r = float(np.linalg.norm(p[idx[1:], :2] - c, axis=1).mean())
         cv2.circle(iris, (int(round(c[0])), int(round(c[1]))), int(r * 1.15) + 1, 1, -1)
     m &= iris == 0
-    if m.sum() < 20:  # eyes closed or too small to see
+    if np.count_nonzero(m) < 20:  # eyes closed or too small to see
         return None
-    return float(np.percentile(a.lab[:, :, 0][m], 90))
+    return float(np.percentile(a.L[m], 90))
 
 
 @rule("lighting.exposure",
@@ -49,7 +49,7 @@ def exposure(a, lim):
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    skin = round(float(np.median(a.lab[:, :, 0][m])), 1)
+    skin = round(float(np.median(a.L[m])), 1)
     eye = eye_white_l(a)
     eye = None if eye is None else round(eye, 1)
     value = {"skin_L": skin, "eye_white_L": eye}
@@ -74,25 +74,27 @@ def evenness(a, lim):
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    l = a.lab[:, :, 0]
+    win = a.face_box()  # the skin lies inside the face oval: work on its window
+    l, m = a.L[win], m[win]
     p = a.face.points
     # face midline through the nose bridge and chin, evaluated per row
     (x0, y0), (x1, y1) = p[L.NOSE_BRIDGE, :2], p[L.CHIN, :2]
-    h, w = m.shape
-    ys = np.arange(h, dtype=np.float32)
+    ys = np.arange(win[0].start, win[0].stop, dtype=np.float32)
     mid = x0 + (ys - y0) * ((x1 - x0) / (y1 - y0 if abs(y1 - y0) > 1e-3 else 1e-3))
-    xs = np.arange(w, dtype=np.float32)[None, :]
+    xs = np.arange(win[1].start, win[1].stop, dtype=np.float32)[None, :]
     margin = 0.06 * a.face_width  # skip the nose ridge itself
     left = m & (xs < mid[:, None] - margin)
     right = m & (xs > mid[:, None] + margin)
-    if left.sum() < MIN_SKIN_PIXELS // 3 or right.sum() < MIN_SKIN_PIXELS // 3:
+    if np.count_nonzero(left) < MIN_SKIN_PIXELS // 3 or np.count_nonzero(right) < MIN_SKIN_PIXELS // 3:
         return Measurement(None, status="skip")
-    diff = abs(float(np.median(l[left]) - np.median(l[right])))
+    med_left, med_right = float(np.median(l[left])), float(np.median(l[right]))
+    diff = abs(med_left - med_right)
     skin_l = l[m]
     med = float(np.median(skin_l))
     hot = float(np.mean((skin_l > med + 25) & (skin_l > 90)) * 100)
     value = {"side_diff": round(diff, 2), "hot_spots_pct": round(hot, 2)}
-    darker = left if np.median(l[left]) < np.median(l[right]) else right
+    darker = np.zeros(a.skin_mask.shape, bool)
+    darker[win] = left if med_left < med_right else right
     st, side = lim.judge(diff)
     if st != "fail" and hot > float(lim.params.get("hot_max", 2.0)):
         st, side = "fail", "hot"
@@ -110,11 +112,11 @@ def color_cast(a, lim):
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    lab = a.lab[m]
-    lab = lab[lab[:, 0] < 95]  # clipped highlights carry no hue
-    if len(lab) < MIN_SKIN_PIXELS // 3:
+    l, a_, b_ = (plane[m] for plane in a.planes)
+    lit = l < 95  # clipped highlights carry no hue
+    if np.count_nonzero(lit) < MIN_SKIN_PIXELS // 3:
         return Measurement(None, status="skip")
-    am, bm = float(np.median(lab[:, 1])), float(np.median(lab[:, 2]))
+    am, bm = float(np.median(a_[lit])), float(np.median(b_[lit]))
     if math.hypot(am, bm) < lim["chroma_min"]:
         return Measurement(None, status="skip")  # no colour to judge (greyscale: image.color's job)
     return Measurement(round(math.degrees(math.atan2(bm, am)), 1))

@@ -44,13 +44,36 @@ def _hull_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     return m.astype(bool)
 
 
-def _rect_mask(shape: tuple[int, int], x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+def _rect(shape: tuple[int, int], x0: float, y0: float, x1: float, y1: float) -> tuple[slice, slice]:
+    """Row and column slices of a rectangle, rounded and clipped to the frame."""
     h, w = shape
-    m = np.zeros(shape, bool)
     xa, xb = int(np.clip(round(min(x0, x1)), 0, w)), int(np.clip(round(max(x0, x1)), 0, w))
     ya, yb = int(np.clip(round(min(y0, y1)), 0, h)), int(np.clip(round(max(y0, y1)), 0, h))
-    m[ya:yb, xa:xb] = True
+    return slice(ya, yb), slice(xa, xb)
+
+
+def _rect_mask(shape: tuple[int, int], x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    m = np.zeros(shape, bool)
+    m[_rect(shape, x0, y0, x1, y1)] = True
     return m
+
+
+def _grow(win: tuple[slice, slice], shape: tuple[int, int], margin: int) -> tuple[slice, slice]:
+    """A window grown by ``margin`` px, clipped to the frame (filters on it then match the frame)."""
+    ys, xs = win
+    return (slice(max(0, ys.start - margin), min(shape[0], ys.stop + margin)),
+            slice(max(0, xs.start - margin), min(shape[1], xs.stop + margin)))
+
+
+def _full(shape: tuple[int, int], win: tuple[slice, slice], m: np.ndarray) -> np.ndarray:
+    """A window's mask placed in a frame-sized mask (for the annotated picture)."""
+    out = np.zeros(shape, bool)
+    out[win] = m
+    return out
+
+
+def _count(m: np.ndarray) -> int:
+    return int(np.count_nonzero(m))  # ~6× faster than bool .sum()
 
 
 def skin_lab(a) -> np.ndarray:
@@ -58,9 +81,9 @@ def skin_lab(a) -> np.ndarray:
 
     def f(a):
         m = a.skin_mask
-        if m.sum() < 50:
+        if np.count_nonzero(m) < 50:
             m = a.face_mask
-        return np.median(a.lab[m], axis=0).astype(np.float32)
+        return np.array([np.median(plane[m]) for plane in a.planes], np.float32)
 
     return _once(a, "skin_lab", f)
 
@@ -72,17 +95,26 @@ def skin_like(a, lim) -> np.ndarray:
     key = (float(lim["skin_dab"]), float(lim["skin_dl_lo"]), float(lim["skin_dl_hi"]))
 
     def f(a):
-        sk = skin_lab(a)
-        lab = a.lab
-        d_ab = np.hypot(lab[..., 1] - sk[1], lab[..., 2] - sk[2])
-        d_l = lab[..., 0] - sk[0]
+        d_ab, d_l = skin_distance(a)
         return (d_ab < key[0]) & (d_l > -key[1]) & (d_l < key[2])
 
     return _once(a, "skin_like_%g_%g_%g" % key, f)
 
 
+def skin_distance(a) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel: chroma distance (a*, b*) and lightness difference from the skin median. Computed
+    once; each rule's ``skin_like`` thresholds are then a few comparisons."""
+
+    def f(a):
+        sk = skin_lab(a)
+        L_, A, B = a.planes
+        return cv2.magnitude(A - sk[1], B - sk[2]), L_ - sk[0]
+
+    return _once(a, "skin_dist", f)
+
+
 def chroma(a) -> np.ndarray:
-    return _once(a, "chroma", lambda a: np.hypot(a.lab[..., 1], a.lab[..., 2]))
+    return a.chroma
 
 
 def head_angles(a) -> tuple[float, float, float]:
@@ -197,14 +229,14 @@ def mouth_measures(a, lim) -> dict[str, float]:
     outer = np.zeros(shape, np.uint8)
     cv2.fillPoly(outer, [np.round(p[L.LIPS, :2]).astype(np.int32)], 1)
     lips = (outer > 0) & (inner == 0)
-    lab, c = a.lab, chroma(a)
-    if lips.sum() < 10:
+    lab_l, c = a.L, chroma(a)
+    if np.count_nonzero(lips) < 10:
         return {"opening": gap, "teeth": 0.0, "teeth_mask": np.zeros(shape, bool)}
-    lip_l = float(np.median(lab[..., 0][lips]))
+    lip_l = float(np.median(lab_l[lips]))
     lip_c = float(np.median(c[lips]))
     inn = cv2.dilate(inner, np.ones((3, 3), np.uint8)) > 0
-    teeth = inn & (lab[..., 0] > lip_l + lim["teeth_dl"]) & (c < lim["teeth_chroma"] * lip_c)
-    return {"opening": gap, "teeth": float(teeth.sum()) / mw ** 2, "teeth_mask": teeth}
+    teeth = inn & (lab_l > lip_l + lim["teeth_dl"]) & (c < lim["teeth_chroma"] * lip_c)
+    return {"opening": gap, "teeth": np.count_nonzero(teeth) / mw ** 2, "teeth_mask": teeth}
 
 
 @rule("mouth.closed",
@@ -265,10 +297,10 @@ def lens_darkness(a) -> tuple[float, float, float]:
         vals = []
         for lens, eye in zip(lens_masks(a), eye_masks(a)):
             ring = lens & ~eye
-            if ring.sum() < 10:
+            if np.count_nonzero(ring) < 10:
                 vals.append(float("nan"))
                 continue
-            vals.append(float(np.median(a.lab[..., 0][ring])) / skin_l)
+            vals.append(float(np.median(a.L[ring])) / skin_l)
         return float(np.nanmin(vals)), vals[0], vals[1]
 
     return _once(a, "lens_dark", f)
@@ -293,18 +325,21 @@ def tinted(a, lim):
                    "strong reflections on the glasses ({value}% of the lens area). Move the lights or tilt the glasses slightly so the lenses do not reflect."),
       })
 def glare(a, lim):
-    skin = a.lab[..., 0][a.skin_mask] if a.skin_mask.sum() >= 50 else a.lab[..., 0][a.face_mask]
+    skin = a.L[a.skin_mask] if _count(a.skin_mask) >= 50 else a.L[a.face_mask]
     # Specular = near-white, much lighter than the brightest skin: a lamp mirrored in a lens.
     thr = max(lim["white_l"], float(np.percentile(skin, 99)) + lim["above_skin"])
     lens = lens_masks(a)[0] | lens_masks(a)[1]
-    spec = (lens & (a.lab[..., 0] >= thr) & (chroma(a) < lim["white_chroma"])).astype(np.uint8)
+    x, y, w, h = cv2.boundingRect(lens.view(np.uint8))
+    win = (slice(y, y + h), slice(x, x + w))  # every lens pixel: the same blobs as on the frame
+    lw = lens[win]
+    spec = (lw & (a.L[win] >= thr) & (a.chroma[win] < lim["white_chroma"])).astype(np.uint8)
     # catchlights in the pupils are tiny: keep blobs bigger than `min_blob` of the lens area
     n, lab_img, stats, _ = cv2.connectedComponentsWithStats(spec, connectivity=8)
-    area = float(lens.sum()) or 1.0
+    area = float(_count(lw)) or 1.0
     big = stats[1:, cv2.CC_STAT_AREA] >= lim["min_blob"] * area
     keep = np.isin(lab_img, 1 + np.flatnonzero(big))
-    pct = 100.0 * float(keep.sum()) / area
-    return Measurement(_r(pct, 2), regions=(("mask", keep),))
+    pct = 100.0 * _count(keep) / area
+    return Measurement(_r(pct, 2), regions=(("mask", _full(lens.shape, win, keep)),))
 
 
 # -- hair, ears, headwear -----------------------------------------------------------------------------
@@ -321,15 +356,16 @@ def brow_cover(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
         q = p[brow, :2]
         top = float(q[:, 1].min())
         dist = max(float(p[iris[0], 1]) - top, 4.0)
-        band = _rect_mask(shape, q[:, 0].min(), top - lim["band_hi"] * dist, q[:, 0].max(), top - lim["band_lo"] * dist)
-        band &= a.face_mask
-        if band.sum() < 20:
+        win = _rect(shape, q[:, 0].min(), top - lim["band_hi"] * dist, q[:, 0].max(), top - lim["band_lo"] * dist)
+        band = a.face_mask[win]
+        n = _count(band)
+        if n < 20:
             out.append(float("nan"))
-            masks.append(band)
+            masks.append(_full(shape, win, band))
             continue
-        hair = band & ~skin
-        out.append(float(hair.sum()) / float(band.sum()))
-        masks.append(hair)
+        hair = band & ~skin[win]
+        out.append(_count(hair) / n)
+        masks.append(_full(shape, win, hair))
     if all(math.isnan(v) for v in out):
         return float("nan"), out[0], out[1], masks
     return float(np.nanmax(out)), out[0], out[1], masks
@@ -354,21 +390,23 @@ def ear_skin(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
     fw = a.face_width
     y0 = float(min(p[L.RIGHT_IRIS[0], 1], p[L.LEFT_IRIS[0], 1]))
     y1 = float(p[2, 1])  # nose base
-    skin_all = skin_like(a, lim) & (a.person >= 0.5)
+    skin_all = skin_like(a, lim)
     out, masks = [], []
     for edge, sign in ((L.RIGHT_CHEEK_EDGE, -1), (L.LEFT_CHEEK_EDGE, 1)):
         # the face edge at ear height, then outward by `width` × face width
         rows = p[[edge], :2][0]
         x_edge = float(rows[0])
         x_far = x_edge + sign * lim["width"] * fw
-        reg = _rect_mask(shape, x_edge + sign * lim["gap"] * fw, y0, x_far, y1) & ~a.face_mask
-        if reg.sum() < 20:
+        win = _rect(shape, x_edge + sign * lim["gap"] * fw, y0, x_far, y1)
+        reg = ~a.face_mask[win]
+        n = _count(reg)
+        if n < 20:
             out.append(float("nan"))
-            masks.append(reg)
+            masks.append(_full(shape, win, reg))
             continue
-        skin = reg & skin_all
-        out.append(float(skin.sum()) / float(reg.sum()))
-        masks.append(skin)
+        skin = reg & skin_all[win] & (a.person[win] >= 0.5)  # skin-coloured person, not background
+        out.append(_count(skin) / n)
+        masks.append(_full(shape, win, skin))
     if all(math.isnan(v) for v in out):
         return float("nan"), out[0], out[1], masks
     return float(np.nanmin(out)), out[0], out[1], masks
@@ -409,22 +447,27 @@ def crown_cover(a, lim) -> tuple[float, float, np.ndarray]:
     # skip the outline itself (soft mask edge, background between strands): start a little lower
     # and keep only sure person pixels
     top = top + lim["skip_top"] * (fore - top)
-    sure = cv2.erode((a.person >= 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    crown = _rect_mask(shape, cx - lim["half_width"] * fw, top, cx + lim["half_width"] * fw, fore) & sure
-    if crown.sum() < 50:
+    win = _rect(shape, cx - lim["half_width"] * fw, top, cx + lim["half_width"] * fw, fore)
+    # erode on the window plus the kernel radius: the same "sure" pixels as eroding the frame
+    big = _grow(win, shape, 2)
+    sure = cv2.erode((a.person[big] >= 0.8).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    crown = sure[win[0].start - big[0].start: win[0].stop - big[0].start,
+                 win[1].start - big[1].start: win[1].stop - big[1].start]
+    if _count(crown) < 50:
         return 0.0, 0.0, np.zeros(shape, bool)
-    px = a.lab[crown]
+    px = np.stack([plane[win][crown] for plane in a.planes], axis=1)
     l = px[:, 0]
-    hair = np.median(px[l <= np.percentile(l, lim["hair_pct"])], axis=0)
-    foreign = np.zeros(shape, bool)
-    foreign[crown] = (delta_e2000(px, hair) > lim["hair_de"]) & ~skin_like(a, lim)[crown]
+    dark = px[l <= np.percentile(l, lim["hair_pct"])]
+    hair = np.array([np.median(dark[:, k]) for k in range(3)], np.float32)
+    foreign = np.zeros(crown.shape, bool)
+    foreign[crown] = (delta_e2000(px, hair) > lim["hair_de"]) & ~skin_like(a, lim)[win][crown]
     rows = crown.any(axis=1)
-    frac = np.zeros(shape[0])
-    cnt = crown.sum(axis=1)
-    frac[rows] = foreign.sum(axis=1)[rows] / cnt[rows]
+    frac = np.zeros(crown.shape[0])
+    cnt = np.count_nonzero(crown, axis=1)
+    frac[rows] = np.count_nonzero(foreign, axis=1)[rows] / cnt[rows]
     covered = rows & (frac >= 0.5)
-    n_rows = int(rows.sum())
-    return float(covered.sum()) / n_rows, _longest_run(covered[rows]) / n_rows, foreign
+    n_rows = _count(rows)
+    return _count(covered) / n_rows, _longest_run(covered[rows]) / n_rows, _full(shape, win, foreign)
 
 
 def _longest_run(flags: np.ndarray) -> int:
@@ -472,16 +515,19 @@ def jewellery(a, lim) -> tuple[float, np.ndarray]:
     fw = a.face_width
     nose_y, chin_y = float(p[2, 1]), float(p[L.CHIN, 1])
     low_y = nose_y + lim["depth"] * (chin_y - nose_y)  # earrings hang about to the mouth; collars start lower
+    rects = [_rect(shape, float(p[e, 0]) - s * lim["inside"] * fw, nose_y, float(p[e, 0]) + s * lim["outside"] * fw, low_y)
+             for e, s in ((L.RIGHT_CHEEK_EDGE, -1), (L.LEFT_CHEEK_EDGE, 1))]
+    # one window over both rectangles, plus the opening's reach: the same blobs as on the frame
+    win = _grow((slice(min(r[0].start for r in rects), max(r[0].stop for r in rects)),
+                 slice(min(r[1].start for r in rects), max(r[1].stop for r in rects))), shape, 2)
     regions = np.zeros(shape, bool)
-    for edge, sign in ((L.RIGHT_CHEEK_EDGE, -1), (L.LEFT_CHEEK_EDGE, 1)):
-        x = float(p[edge, 0])
-        regions |= _rect_mask(shape, x - sign * lim["inside"] * fw, nose_y, x + sign * lim["outside"] * fw, low_y)
-    regions &= ~a.face_mask & (a.person >= 0.5)
+    for r in rects:
+        regions[r] = True
+    regions = regions[win] & ~a.face_mask[win] & (a.person[win] >= 0.5)
     skin_l = float(skin_lab(a)[0])
-    lab, c = a.lab, chroma(a)
-    shiny = regions & (lab[..., 0] >= max(lim["shine_l"], skin_l + lim["above_skin"])) & (c < lim["shine_chroma"])
+    shiny = regions & (a.L[win] >= max(lim["shine_l"], skin_l + lim["above_skin"])) & (a.chroma[win] < lim["shine_chroma"])
     shiny = cv2.morphologyEx(shiny.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
-    return 1000.0 * float(shiny.sum()) / fw ** 2, shiny
+    return 1000.0 * _count(shiny) / fw ** 2, _full(shape, win, shiny)
 
 
 @rule("accessories",
@@ -500,10 +546,12 @@ def clothes_region(a, lim) -> np.ndarray:
     chin_y = float(p[L.CHIN, 1])
     h = a.rgb.shape[0]
     m = np.zeros(a.rgb.shape[:2], bool)
-    m[int(min(h, chin_y + lim["below_chin"] * a.face_width)):, :] = True
-    m &= a.person >= 0.6
-    m &= ~skin_like(a, lim)  # not neck or bare shoulders
-    m = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    y0 = int(min(h, chin_y + lim["below_chin"] * a.face_width))
+    # not neck or bare shoulders; erode from 2 rows above so the cut edge matches the frame's
+    ya = max(0, y0 - 2)
+    part = (a.person[ya:] >= 0.6) & ~skin_like(a, lim)[ya:]
+    part[: y0 - ya] = False
+    m[ya:] = cv2.erode(part.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return m
 
 
@@ -518,11 +566,12 @@ def clothes_region(a, lim) -> np.ndarray:
       })
 def clothing(a, lim):
     m = clothes_region(a, lim)
-    if m.sum() < lim["min_pixels"]:
+    n = _count(m)
+    if n < lim["min_pixels"]:
         return Measurement(None, status="skip", side="none")  # no clothes in the frame
     bg = rgb_to_lab(np.array(a.spec.background_rgb, np.uint8))
-    lab = a.lab[m]
-    lab = lab[:: max(1, len(lab) // 5000)]  # a quartile needs no more than ~5k pixels
+    step = max(1, n // 5000)  # a quartile needs no more than ~5k pixels
+    lab = np.stack([plane[m][::step] for plane in a.planes], axis=1)
     # the ΔE of the quarter of the clothes closest to the background colour
     de = delta_e2000(lab, bg)
     near = float(np.percentile(de, 25))
@@ -531,10 +580,10 @@ def clothing(a, lim):
     x, y, bw, bh = cv2.boundingRect(m.astype(np.uint8))
     h, w = m.shape
     x0, y0, x1, y1 = max(0, x - 6), max(0, y - 6), min(w, x + bw + 6), min(h, y + bh + 6)
-    g = cv2.GaussianBlur(a.lab[y0:y1, x0:x1, 0], (0, 0), 1.0)
+    g = cv2.GaussianBlur(a.L[y0:y1, x0:x1], (0, 0), 1.0)
     gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    edges = np.hypot(gx, gy)[m[y0:y1, x0:x1]] > lim["edge"]
+    edges = cv2.magnitude(gx, gy)[m[y0:y1, x0:x1]] > lim["edge"]
     pattern = float(edges.mean())
     value = {"de": _r(near, 1), "pattern": _r(pattern)}
     status, side = lim.judge(near)

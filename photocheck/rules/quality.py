@@ -14,7 +14,7 @@ from . import Measurement, rule
 def sharpness(a, lim):
     # Fine-detail energy relative to mid-scale energy on the face: independent of contrast and
     # skin tone, and it drops fast when the image is blurred or upscaled.
-    x0, y0, w, h = cv2.boundingRect(a.face_mask.astype(np.uint8))
+    x0, y0, w, h = cv2.boundingRect(a.face_mask.view(np.uint8))
     if w < 16 or h < 16:
         return Measurement(None, status="skip")
     g = a.gray[y0:y0 + h, x0:x0 + w].astype(np.float32)
@@ -32,12 +32,14 @@ def compression(a, lim):
     img = a.image
     if img.format != "JPEG" or img.rgb.shape[1] != img.width:
         return Measurement(None, status="skip")  # no JPEG grid to look at
-    g = cv2.cvtColor(img.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    dx = np.abs(np.diff(g, axis=1))
-    dy = np.abs(np.diff(g, axis=0))
+    g = cv2.cvtColor(img.rgb, cv2.COLOR_RGB2GRAY)
+    # |differences| between neighbours, in uint8 (exact), summed per column / per row
+    dx = cv2.absdiff(g[:, 1:], g[:, :-1]).sum(axis=0, dtype=np.int64)
+    dy = cv2.absdiff(g[1:], g[:-1]).sum(axis=1, dtype=np.int64)
     # differences across block edges (between column 8k-1 and 8k) vs inside the blocks
-    cx = np.arange(dx.shape[1]) % 8 == 7
+    cx = np.arange(dx.shape[0]) % 8 == 7
     cy = np.arange(dy.shape[0]) % 8 == 7
-    edge = dx[:, cx].mean() + dy[cy, :].mean()
-    inner = dx[:, ~cx].mean() + dy[~cy, :].mean()
+    h, w = g.shape
+    edge = dx[cx].sum() / (h * cx.sum()) + dy[cy].sum() / (w * cy.sum())
+    inner = dx[~cx].sum() / (h * (~cx).sum()) + dy[~cy].sum() / (w * (~cy).sum())
     return Measurement(round(float(edge / max(inner, 1e-6)), 3))
