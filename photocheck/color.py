@@ -39,7 +39,11 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
     hbp = np.where(C1p * C2p == 0, hs, hbp)
     T = (1 - 0.17 * np.cos(np.radians(hbp - 30)) + 0.24 * np.cos(np.radians(2 * hbp))
          + 0.32 * np.cos(np.radians(3 * hbp + 6)) - 0.20 * np.cos(np.radians(4 * hbp - 63)))
-    dtheta = 30 * np.exp(-(((hbp - 275) / 25) ** 2))
+    # Exactly 0 far from 275°: there exp() gives 1e-20-ish values whose squares are float32
+    # denormals, and sin() of them below was ~30× slower per pixel. Below 3e-12° the rotation
+    # term is under 1e-13 ΔE, so nothing changes.
+    x2 = ((hbp - 275) / 25) ** 2
+    dtheta = np.where(x2 < 30, 30 * np.exp(-np.minimum(x2, 30)), 0)
     Cb7p = Cbp ** 7
     RC = 2 * np.sqrt(Cb7p / (Cb7p + 25.0 ** 7))
     SL = 1 + 0.015 * (Lbp - 50) ** 2 / np.sqrt(20 + (Lbp - 50) ** 2)
