@@ -173,8 +173,7 @@ class Analysis:
     @cached_property
     def lab(self) -> np.ndarray:
         """Frame in CIE Lab, float32: L in 0–100, a and b about −128…127."""
-        x = self.rgb.astype(np.float32)
-        x *= np.float32(1 / 255)  # in place: one float frame instead of two
+        x = np.multiply(self.rgb, np.float32(1 / 255), dtype=np.float32)  # one pass, one float frame
         return cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
 
     @cached_property
