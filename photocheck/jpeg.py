@@ -5,6 +5,7 @@ Pure functions over ``bytes``/arrays so they are testable without images on disk
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -53,10 +54,16 @@ def estimate_quality(tables: dict[int, list[int]] | None) -> QualityEstimate | N
     """
     if not tables:
         return None
+    # A shoot's files share a few tables (one camera, one setting): estimate each table set once.
+    return _estimate(tuple((k, tuple(int(v) for v in t)) for k, t in sorted(tables.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _estimate(tables: tuple[tuple[int, tuple[int, ...]], ...]) -> QualityEstimate:
     qs = np.arange(1, 101)
     err = np.zeros(100)
     exact = np.ones(100, dtype=bool)
-    for idx, table in sorted(tables.items())[:2]:
+    for idx, table in tables[:2]:  # already sorted by table index
         # Pillow returns tables in zig-zag order in old versions and natural order in new ones;
         # both orders contain the same multiset, but we compare in natural order as Pillow >= 8 gives.
         t = np.maximum(np.asarray(table, dtype=np.int64)[:64], 1)  # 0 is invalid in a real table
