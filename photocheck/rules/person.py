@@ -88,29 +88,16 @@ def skin_lab(a) -> np.ndarray:
     return _once(a, "skin_lab", f)
 
 
-def skin_like(a, lim) -> np.ndarray:
-    """Pixels whose colour could be this face's skin: chroma (a*, b*) within ``skin_dab`` of the
-    skin median and lightness within −``skin_dl_lo``…+``skin_dl_hi`` of it (shadowed ears, shiny
-    foreheads and scalps still count as skin; hair, fabric and background do not)."""
-    key = (float(lim["skin_dab"]), float(lim["skin_dl_lo"]), float(lim["skin_dl_hi"]))
-
-    def f(a):
-        d_ab, d_l = skin_distance(a)
-        return (d_ab < key[0]) & (d_l > -key[1]) & (d_l < key[2])
-
-    return _once(a, "skin_like_%g_%g_%g" % key, f)
-
-
-def skin_distance(a) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel: chroma distance (a*, b*) and lightness difference from the skin median. Computed
-    once; each rule's ``skin_like`` thresholds are then a few comparisons."""
-
-    def f(a):
-        sk = skin_lab(a)
-        L_, A, B = a.planes
-        return cv2.magnitude(A - sk[1], B - sk[2]), L_ - sk[0]
-
-    return _once(a, "skin_dist", f)
+def skin_like(a, lim, win: tuple[slice, slice]) -> np.ndarray:
+    """Pixels in the window ``win`` whose colour could be this face's skin: chroma (a*, b*)
+    within ``skin_dab`` of the skin median and lightness within −``skin_dl_lo``…+``skin_dl_hi`` of
+    it (shadowed ears, shiny foreheads and scalps still count as skin; hair, fabric and background
+    do not). Computed on the window only: the rules ask about a brow band, an ear, the crown."""
+    sk = skin_lab(a)
+    L_, A, B = (plane[win] for plane in a.planes)
+    d_l = L_ - sk[0]
+    return ((cv2.magnitude(A - sk[1], B - sk[2]) < float(lim["skin_dab"]))
+            & (d_l > -float(lim["skin_dl_lo"])) & (d_l < float(lim["skin_dl_hi"])))
 
 
 def chroma(a) -> np.ndarray:
@@ -350,7 +337,6 @@ def brow_cover(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
     the brow). The band spans ``band_lo``…``band_hi`` × the brow–eye distance above the brow top."""
     p = a.face.points
     shape = a.rgb.shape[:2]
-    skin = skin_like(a, lim)
     out, masks = [], []
     for brow, (_, iris, *_rest) in zip((L.RIGHT_BROW, L.LEFT_BROW), EYES):
         q = p[brow, :2]
@@ -363,7 +349,7 @@ def brow_cover(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
             out.append(float("nan"))
             masks.append(_full(shape, win, band))
             continue
-        hair = band & ~skin[win]
+        hair = band & ~skin_like(a, lim, win)
         out.append(_count(hair) / n)
         masks.append(_full(shape, win, hair))
     if all(math.isnan(v) for v in out):
@@ -390,7 +376,6 @@ def ear_skin(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
     fw = a.face_width
     y0 = float(min(p[L.RIGHT_IRIS[0], 1], p[L.LEFT_IRIS[0], 1]))
     y1 = float(p[2, 1])  # nose base
-    skin_all = skin_like(a, lim)
     out, masks = [], []
     for edge, sign in ((L.RIGHT_CHEEK_EDGE, -1), (L.LEFT_CHEEK_EDGE, 1)):
         # the face edge at ear height, then outward by `width` × face width
@@ -404,7 +389,7 @@ def ear_skin(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
             out.append(float("nan"))
             masks.append(_full(shape, win, reg))
             continue
-        skin = reg & skin_all[win] & (a.person[win] >= 0.5)  # skin-coloured person, not background
+        skin = reg & skin_like(a, lim, win) & (a.person[win] >= 0.5)  # skin-coloured person, not background
         out.append(_count(skin) / n)
         masks.append(_full(shape, win, skin))
     if all(math.isnan(v) for v in out):
@@ -460,7 +445,7 @@ def crown_cover(a, lim) -> tuple[float, float, np.ndarray]:
     dark = px[l <= np.percentile(l, lim["hair_pct"])]
     hair = np.array([np.median(dark[:, k]) for k in range(3)], np.float32)
     foreign = np.zeros(crown.shape, bool)
-    foreign[crown] = (delta_e2000(px, hair) > lim["hair_de"]) & ~skin_like(a, lim)[win][crown]
+    foreign[crown] = (delta_e2000(px, hair) > lim["hair_de"]) & ~skin_like(a, lim, win)[crown]
     rows = crown.any(axis=1)
     frac = np.zeros(crown.shape[0])
     cnt = np.count_nonzero(crown, axis=1)
@@ -549,7 +534,7 @@ def clothes_region(a, lim) -> np.ndarray:
     y0 = int(min(h, chin_y + lim["below_chin"] * a.face_width))
     # not neck or bare shoulders; erode from 2 rows above so the cut edge matches the frame's
     ya = max(0, y0 - 2)
-    part = (a.person[ya:] >= 0.6) & ~skin_like(a, lim)[ya:]
+    part = (a.person[ya:] >= 0.6) & ~skin_like(a, lim, (slice(ya, None), slice(None)))
     part[: y0 - ya] = False
     m[ya:] = cv2.erode(part.view(np.uint8), np.ones((5, 5), np.uint8)) > 0
     return m
