@@ -6,7 +6,6 @@ Pure functions over ``bytes``/arrays so they are testable without images on disk
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +22,8 @@ _STD_CHROMA = np.array([
 
 # Markers without a length field (standalone): TEM, RST0-7, SOI, EOI.
 _STANDALONE = {0x01, *range(0xD0, 0xD8), 0xD8, 0xD9}
-# Inside entropy-coded data, 0xFF is followed by 0x00 (stuffing) or RSTn; anything else is a marker.
-_MARKER_IN_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# Inside entropy-coded data, 0xFF is followed by 0x00 (stuffing) or RSTn; anything else is a marker
+# (see _markers_after).
 
 
 def ijg_tables(quality: np.ndarray | int, base: np.ndarray) -> np.ndarray:
@@ -83,12 +82,23 @@ class JpegLayout:
     complete: bool  # an EOI marker was found
 
 
+def _markers_after(data: bytes, start: int) -> np.ndarray:
+    """Positions ≥ ``start`` of 0xFF followed by a byte that makes it a marker (not 0x00 stuffing,
+    RSTn or a fill byte): one vectorised pass instead of a regex scan of the entropy-coded data
+    (a third of the time on a 2 MB camera file)."""
+    arr = np.frombuffer(data, np.uint8)
+    ff = np.flatnonzero(arr[start:-1] == 0xFF) + start
+    nxt = arr[ff + 1]
+    return ff[(nxt != 0x00) & ((nxt < 0xD0) | (nxt > 0xD7)) & (nxt != 0xFF)]
+
+
 def jpeg_layout(data: bytes) -> JpegLayout | None:
     """Walk the JPEG marker segments. Returns None when ``data`` is not a JPEG at all."""
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         return None
     pos, n = 2, len(data)
     progressive = arithmetic = False
+    markers = None  # positions of real markers after the first scan header, found once
     while pos + 2 <= n:
         if data[pos] != 0xFF:
             return JpegLayout(progressive, arithmetic, 0, False)
@@ -111,8 +121,10 @@ def jpeg_layout(data: bytes) -> JpegLayout | None:
             arithmetic = True
         pos += 2 + length
         if marker == 0xDA:  # start of scan: skip the entropy-coded data to the next marker
-            m = _MARKER_IN_SCAN.search(data, pos)
-            if m is None:
+            if markers is None:
+                markers = _markers_after(data, pos)
+            i = int(np.searchsorted(markers, pos))
+            if i == len(markers):
                 return JpegLayout(progressive, arithmetic, 0, False)
-            pos = m.start()
+            pos = int(markers[i])
     return JpegLayout(progressive, arithmetic, 0, False)
