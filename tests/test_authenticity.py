@@ -131,6 +131,26 @@ def test_an_added_border_fails_edits_and_the_plain_upload_passes(fid):
     assert bar.status == "fail" and "right" in bar.message, bar
 
 
+def test_a_border_on_a_large_original_is_found_and_measured_in_its_pixels():
+    # Long lines are sampled more sparsely (about 200 points): a 3000×2000 original with a 24 px
+    # bar at the bottom must still be caught, and the same photo without it must pass.
+    import cv2
+    from support.compose import on_background
+
+    person = on_background(read_rgb(london("042", "03")))
+    person = cv2.resize(person, (2000, 2000), interpolation=cv2.INTER_CUBIC)
+    canvas = np.empty((2000, 3000, 3), np.uint8)
+    canvas[:] = person[:1, :1]
+    canvas[:, 500:2500] = person
+    barred = canvas.copy()
+    barred[-24:] = (30, 30, 30)
+    plain = check(T.encode(canvas), profile="original", lang="en", select=["authenticity.edits"])
+    found = check(T.encode(barred), profile="original", lang="en", select=["authenticity.edits"])
+    assert plain.finding("authenticity.edits").status == "pass", plain.finding("authenticity.edits")
+    f = found.finding("authenticity.edits")
+    assert f.status == "fail" and "bottom" in f.message and 18 <= f.value <= 26, f
+
+
 def test_bad_references_give_a_clear_error_and_the_photo_is_still_checked(tmp_path):
     missing = tmp_path / "missing.jpg"
     not_image = tmp_path / "notes.jpg"

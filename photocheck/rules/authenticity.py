@@ -202,8 +202,10 @@ def _lab_lines(lines: np.ndarray) -> np.ndarray:
     """CIE Lab (float32, L 0–100) of a few image lines via OpenCV's 8-bit table conversion: a
     quarter of the float conversion's cost, within 0.4 L* / 1 a*b* of it — far inside the border
     test's thresholds (flat ≤ 3, step > 12)."""
-    lab8 = cv2.cvtColor(np.ascontiguousarray(lines), cv2.COLOR_RGB2Lab)
-    return lab8.astype(np.float32) * _LAB8_SCALE + _LAB8_OFFSET
+    lab = cv2.cvtColor(np.ascontiguousarray(lines), cv2.COLOR_RGB2Lab).astype(np.float32)
+    lab *= _LAB8_SCALE
+    lab += _LAB8_OFFSET
+    return lab
 
 
 def _line_std(lab: np.ndarray) -> np.ndarray:
@@ -219,17 +221,29 @@ def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat:
     step across (nearly) the whole line. Returns (width px, side) — (0, "") when there is none."""
     best, side = 0, ""
     gap = 3  # JPEG chroma subsampling and resampling spread the step over a few lines
-    for name, img in (("top", rgb), ("bottom", rgb[::-1]), ("left", rgb.transpose(1, 0, 2)),
-                      ("right", rgb.transpose(1, 0, 2)[::-1])):
-        n = max(2, int(depth * img.shape[0]))
-        if img.shape[0] < n + gap:  # too few lines on this side to see a border at all
+    h, w = rgb.shape[:2]
+    for name, lines, along in (("top", h, w), ("bottom", h, w), ("left", w, h), ("right", w, h)):
+        n = max(2, int(depth * lines))
+        if lines < n + gap:  # too few lines on this side to see a border at all
             continue
-        # a border spans the whole line: every 4th pixel along it tells flat lines and the step
-        img = img[:, ::4] if img.shape[1] >= 256 else img
-        if _line_std(_lab_lines(img[:1]))[0] > flat:
+        # a border spans the whole line: every 4th pixel along it (about 200 on long camera lines)
+        # tells flat lines and the step
+        k = 1 if along < 256 else 4 if along < 1024 else along // 200
+
+        def edge_lines(count: int, name=name, k=k) -> np.ndarray:
+            """The ``count`` lines nearest this edge, outermost first (sliced before any copy)."""
+            if name == "top":
+                return rgb[:count, ::k]
+            if name == "bottom":
+                return rgb[h - count:, ::k][::-1]
+            if name == "left":
+                return rgb[::k, :count].transpose(1, 0, 2)
+            return rgb[::k, w - count:][:, ::-1].transpose(1, 0, 2)
+
+        if _line_std(_lab_lines(edge_lines(1)))[0] > flat:
             continue  # the outermost line is photo content: no painted border on this side
         # lines from the edge inwards, in CIE Lab
-        band = _lab_lines(img[: n + gap])
+        band = _lab_lines(edge_lines(n + gap))
         # a line is "flat" when its pixels barely vary (a painted border, not a photo)
         run = np.cumprod(_line_std(band[:n]) <= flat).astype(bool)  # flat from the edge up to line i
         if not run[0]:
