@@ -218,10 +218,15 @@ def reference_record(path: str, rel: str, sha: str, lang: str) -> dict:
 
 
 def _worker_init() -> None:
-    """Ctrl-C in a terminal reaches every process of the group: only the main process handles it."""
+    """Set up a pool worker: Ctrl-C in a terminal reaches every process of the group, so only the
+    main process handles it; and OpenCV runs single-threaded, because the pool already has one
+    worker per core (its own thread pool per worker only oversubscribes the cores)."""
     import signal
 
+    import cv2
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    cv2.setNumThreads(1)
 
 
 def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
