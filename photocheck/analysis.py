@@ -250,6 +250,9 @@ class Analysis:
         r = max(1, int(0.04 * self.face_width))
         # Morphology on the face window only (a margin of the kernel radius keeps it exact).
         ys, xs = self.face_box(r + 2)
+        out = np.zeros((h, w), bool)
+        if ys.start >= ys.stop or xs.start >= xs.stop:  # face oval entirely off the frame
+            return out
         off = np.array([xs.start, ys.start], np.float32)
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
         m = cv2.erode(self.face_mask[ys, xs].view(np.uint8), kernel)
@@ -261,7 +264,6 @@ class Analysis:
         # forehead above the brows is often hair: keep the skin below the brow line
         brow_y = int(self.face.points[np.r_[L.RIGHT_BROW, L.LEFT_BROW], 1].min()) - ys.start
         m[: max(0, brow_y), :] = 0
-        out = np.zeros((h, w), bool)
         out[ys, xs] = (m > 0) & (holes == 0)
         return out
 

@@ -317,6 +317,8 @@ def glare(a, lim):
     thr = max(lim["white_l"], float(np.percentile(skin, 99)) + lim["above_skin"])
     lens = lens_masks(a)[0] | lens_masks(a)[1]
     x, y, w, h = cv2.boundingRect(lens.view(np.uint8))
+    if w == 0 or h == 0:  # both lenses outside the frame: nothing to reflect
+        return Measurement(0.0, regions=(("mask", lens),))
     win = (slice(y, y + h), slice(x, x + w))  # every lens pixel: the same blobs as on the frame
     lw = lens[win]
     spec = (lw & (a.L[win] >= thr) & (a.chroma[win] < lim["white_chroma"])).astype(np.uint8)
