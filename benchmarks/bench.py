@@ -341,12 +341,6 @@ class PeakRss:
         return (max(ws) / 1024 if ws else 0.0), len(ws)
 
 
-def _pool_check(path: str) -> bool:
-    import photocheck
-
-    return photocheck.check(path, profile="original").ok
-
-
 def batch_child(shots: str, log: str, out: str, workers: int, mode: str) -> dict:
     files = sorted(str(p) for p in Path(shots).glob("*.jpg"))
     with PeakRss() as rss:

@@ -52,12 +52,6 @@ def _rect(shape: tuple[int, int], x0: float, y0: float, x1: float, y1: float) ->
     return slice(ya, yb), slice(xa, xb)
 
 
-def _rect_mask(shape: tuple[int, int], x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-    m = np.zeros(shape, bool)
-    m[_rect(shape, x0, y0, x1, y1)] = True
-    return m
-
-
 def _grow(win: tuple[slice, slice], shape: tuple[int, int], margin: int) -> tuple[slice, slice]:
     """A window grown by ``margin`` px, clipped to the frame (filters on it then match the frame)."""
     ys, xs = win
