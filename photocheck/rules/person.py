@@ -70,6 +70,21 @@ def _count(m: np.ndarray) -> int:
     return int(np.count_nonzero(m))  # ~6× faster than bool .sum()
 
 
+def _share(shape: tuple[int, int], win: tuple[slice, slice], region: np.ndarray, hit: np.ndarray) -> tuple[float, np.ndarray]:
+    """Share of the ``region`` pixels of window ``win`` that are ``hit`` (NaN under 20 pixels: too
+    little to judge), and the frame mask to draw: the hits, or the region when it is too small."""
+    n = _count(region)
+    if n < 20:
+        return float("nan"), _full(shape, win, region)
+    hits = region & hit
+    return _count(hits) / n, _full(shape, win, hits)
+
+
+def _worst(values: list[float], pick) -> float:
+    """The worse side (``np.nanmax`` or ``np.nanmin``), NaN when neither side could be judged."""
+    return float("nan") if all(math.isnan(v) for v in values) else float(pick(values))
+
+
 def skin_lab(a) -> np.ndarray:
     """Median Lab of the face skin (cheeks and below the brows, features excluded)."""
 
@@ -339,18 +354,10 @@ def brow_cover(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
         top = float(q[:, 1].min())
         dist = max(float(p[iris[0], 1]) - top, 4.0)
         win = _rect(shape, q[:, 0].min(), top - lim["band_hi"] * dist, q[:, 0].max(), top - lim["band_lo"] * dist)
-        band = a.face_mask[win]
-        n = _count(band)
-        if n < 20:
-            out.append(float("nan"))
-            masks.append(_full(shape, win, band))
-            continue
-        hair = band & ~skin_like(a, lim, win)
-        out.append(_count(hair) / n)
-        masks.append(_full(shape, win, hair))
-    if all(math.isnan(v) for v in out):
-        return float("nan"), out[0], out[1], masks
-    return float(np.nanmax(out)), out[0], out[1], masks
+        v, m = _share(shape, win, a.face_mask[win], ~skin_like(a, lim, win))
+        out.append(v)
+        masks.append(m)
+    return _worst(out, np.nanmax), out[0], out[1], masks
 
 
 @rule("hair.eyebrows",
@@ -379,18 +386,11 @@ def ear_skin(a, lim) -> tuple[float, float, float, list[np.ndarray]]:
         x_edge = float(rows[0])
         x_far = x_edge + sign * lim["width"] * fw
         win = _rect(shape, x_edge + sign * lim["gap"] * fw, y0, x_far, y1)
-        reg = ~a.face_mask[win]
-        n = _count(reg)
-        if n < 20:
-            out.append(float("nan"))
-            masks.append(_full(shape, win, reg))
-            continue
-        skin = reg & skin_like(a, lim, win) & (a.person[win] >= 0.5)  # skin-coloured person, not background
-        out.append(_count(skin) / n)
-        masks.append(_full(shape, win, skin))
-    if all(math.isnan(v) for v in out):
-        return float("nan"), out[0], out[1], masks
-    return float(np.nanmin(out)), out[0], out[1], masks
+        # skin-coloured person, not background
+        v, m = _share(shape, win, ~a.face_mask[win], skin_like(a, lim, win) & (a.person[win] >= 0.5))
+        out.append(v)
+        masks.append(m)
+    return _worst(out, np.nanmin), out[0], out[1], masks
 
 
 @rule("ears.visible",
