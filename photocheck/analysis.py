@@ -171,16 +171,17 @@ class Analysis:
 
     # -- colour views --------------------------------------------------------------------
     @cached_property
-    def lab(self) -> np.ndarray:
-        """Frame in CIE Lab, float32: L in 0–100, a and b about −128…127."""
-        x = np.multiply(self.rgb, np.float32(1 / 255), dtype=np.float32)  # one pass, one float frame
-        return cv2.cvtColor(x, cv2.COLOR_RGB2Lab)
-
-    @cached_property
     def planes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """L, a, b as separate contiguous planes: masking a contiguous plane is ~10× faster than
-        masking a channel view of the interleaved Lab image."""
-        return tuple(cv2.split(self.lab))
+        """The frame in CIE Lab, float32 (L* 0–100, a* and b* about −128…127), as three contiguous
+        planes: masking a contiguous plane is ~10× faster than masking a channel of an interleaved
+        image. Only the planes are kept (one copy of the colour data per analysis)."""
+        x = np.multiply(self.rgb, np.float32(1 / 255), dtype=np.float32)  # one pass, one float frame
+        return tuple(cv2.split(cv2.cvtColor(x, cv2.COLOR_RGB2Lab)))
+
+    @property
+    def lab(self) -> np.ndarray:
+        """Frame in CIE Lab as one H×W×3 float32 image (rebuilt from :attr:`planes` on each call)."""
+        return cv2.merge(self.planes)
 
     @property
     def L(self) -> np.ndarray:
