@@ -59,6 +59,7 @@ for p in (str(REPO), str(REPO / "tests")):  # benchmarks use tests/support/compo
         sys.path.insert(0, p)
 
 EXPECTS = ("violation", "compliant")
+ORIGINS = ("real", "variant")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,12 @@ class Case:
     group       labels for the fairness table, e.g. ``{"eth": "black", "sex": "female"}``
     key         analysis-cache key for non-path photos (cases with the same key share one analysis)
     note        free text shown with a miss / false alarm
+    origin      ``"real"``: the fault (or its absence) is in the photo as it was taken (a labelled real
+                photo, or a real face re-framed / put on the blue backdrop without touching what the
+                rule looks at); ``"variant"``: we made the fault (a tone curve, a motion kernel, a
+                beauty filter, painted jewellery). Tables report the two apart: real photos decide.
+    kind        for variants: the kind of fault (``"motion_blur"``), for the per-kind/strength table
+    strength    for variants: its strength in words a reader can check (``"2.0 % of width, 30°"``)
     """
 
     case_id: str
@@ -85,10 +92,15 @@ class Case:
     group: Mapping[str, str] | None = None
     key: str | None = None
     note: str = ""
+    origin: str = "real"
+    kind: str = ""
+    strength: str = ""
 
     def __post_init__(self) -> None:
         if self.expect not in EXPECTS:
             raise ValueError(f"case {self.case_id}: expect must be one of {EXPECTS}, not {self.expect!r}")
+        if self.origin not in ORIGINS:
+            raise ValueError(f"case {self.case_id}: origin must be one of {ORIGINS}, not {self.origin!r}")
 
 
 # -- discovery ---------------------------------------------------------------------------------
