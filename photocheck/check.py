@@ -50,18 +50,20 @@ def error_report(err: PhotoError, lang: str = "zh", profile: str = "upload") -> 
 def report_for(a: Analysis, spec: Spec, lang: str = "zh", select: Iterable[str] | None = None) -> Report:
     """Evaluate every (selected) rule on an existing analysis."""
     chosen = set(select) if select else None
-    findings = [evaluate(r, a, spec, lang) for r in all_rules()
-                if chosen is None or r.id in chosen or any(r.id.startswith(c + ".") for c in chosen)]
+    findings = [evaluate(r, a, spec, lang) for r in all_rules() if spec.shows(r.id) and
+                (chosen is None or r.id in chosen or any(r.id.startswith(c + ".") for c in chosen))]
     return Report(a.name, findings, spec.profile)
 
 
 def check(photo: Source, *, profile: str = "upload", spec: Spec | None = None,
           references: Sequence[Source] = (), lang: str = "zh", models: Models | None = None,
-          select: Iterable[str] | None = None, name: str | None = None) -> Report:
+          select: Iterable[str] | None = None, name: str | None = None, experimental: bool = False) -> Report:
     """Check one photo against the rules and return its report (never raises for bad photos).
 
     ``photo`` is a path, the file's bytes, or an RGB ``uint8`` array. ``references`` are earlier
     photos of the student (enrollment photo, old diploma photos) for the authenticity rules.
+    ``experimental`` also runs the rules that are not precise enough yet to be on by default
+    (``photocheck rules`` marks them; docs/accuracy.md says why).
 
     >>> import photocheck
     >>> report = photocheck.check("samples/upload/london_005.jpg", lang="en")  # doctest: +SKIP
@@ -69,6 +71,8 @@ def check(photo: Source, *, profile: str = "upload", spec: Spec | None = None,
     (True, 'pass')
     """
     spec = spec or load_spec(profile)
+    if experimental:
+        spec = spec.with_experimental()
     return analyse_and_check(photo, spec, references=references, lang=lang, models=models, select=select,
                              name=name)[1]
 

@@ -74,7 +74,10 @@ def _expand(paths: tuple[str, ...]) -> list[str]:
 @click.option("--reference", "references", multiple=True, type=click.Path(), help="Reference photo (enrollment/earlier diploma photo); repeatable.")
 @click.option("--references", "ref_dir", type=click.Path(file_okay=False), help="Folder of references named by the checked photo's stem.")
 @click.option("--quiet", "-q", is_flag=True, help="Hide skipped rules.")
-def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, references, ref_dir, quiet):
+@click.option("--experimental", is_flag=True,
+              help="Also run the experimental rules (too many false alarms on real photos to be on by default).")
+def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, references, ref_dir, quiet,
+          experimental):
     """Check PHOTOS (files or folders) and print a verdict per photo.
 
     Exit code: 0 all photos ok, 1 some photo fails, 2 usage error or unreadable input.
@@ -85,7 +88,7 @@ def check(photos, as_json, lang, profile, spec_path, background, annotate_dir, r
 
     bg = {"blue": (100, 197, 255), "white": (255, 255, 255), "grey": (240, 240, 240)}.get(background or "")
     try:
-        spec = load_spec(profile, spec_path, background_rgb=bg)
+        spec = load_spec(profile, spec_path, background_rgb=bg, experimental=experimental)
     except (OSError, ValueError) as e:
         raise click.UsageError(f"cannot read spec {spec_path}: {e}")
     files = _expand(photos)
@@ -135,17 +138,22 @@ def _write_annotation(a, rep, out_dir: str) -> None:
     cv2.imwrite(str(target), annotate(a, rep)[:, :, ::-1])
 
 
+def _default_state(spec, rule_id: str) -> str:
+    return "experimental" if spec.is_experimental(rule_id) else "on"
+
+
 def rules_markdown(lang: str = "en") -> str:
     """The rules table of docs/rules.md: every rule with its limit in both profiles."""
     from .rules import all_rules
     from .spec import PROFILES, load_spec
 
     specs = [load_spec(p) for p in PROFILES]
-    out = ["| rule | what | " + " | ".join(f"limit ({p})" for p in PROFILES) + " |",
-           "|---|---|" + "---|" * len(PROFILES)]
+    out = ["| rule | what | default | " + " | ".join(f"limit ({p})" for p in PROFILES) + " |",
+           "|---|---|---|" + "---|" * len(PROFILES)]
     for r in all_rules():
         cells = [s.limit(r.id).describe() if s.is_enabled(r.id) and s.profile in r.profiles else "(off)" for s in specs]
-        out.append(f"| `{r.id}` | {r.name(lang)} | " + " | ".join(c or "—" for c in cells) + " |")
+        out.append(f"| `{r.id}` | {r.name(lang)} | {_default_state(specs[0], r.id)} | "
+                   + " | ".join(c or "—" for c in cells) + " |")
     return "\n".join(out) + "\n"
 
 
@@ -164,7 +172,13 @@ def rules_cmd(profile, lang, markdown):
     spec = load_spec(profile)
     for r in all_rules():
         lim = spec.limit(r.id).describe() if spec.is_enabled(r.id) and profile in r.profiles else "(off)"
-        click.echo(f"{r.id:<32} {lim:<34} {r.name(lang)}")
+        trial = (" [实验性，默认关闭]" if lang == "zh" else " [experimental, off by default]") \
+            if spec.is_experimental(r.id) else ""
+        click.echo(f"{r.id:<32} {lim:<34} {r.name(lang)}{trial}")
+    if spec.experimental:
+        click.echo("\n实验性规则在真实照片上误报过多，默认不运行；用 check --experimental 开启。" if lang == "zh" else
+                   "\nExperimental rules flag too many good real photos to be on by default; "
+                   "check --experimental runs them (docs/accuracy.md says why).")
 
 
 def _register_optional_commands() -> None:

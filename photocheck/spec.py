@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import math
 import tomllib
@@ -75,12 +76,19 @@ def _fmt(v: Any) -> str:
 
 @dataclass(frozen=True)
 class Spec:
-    """The active profile: its limits, which rules are on, and the settings (background colour…)."""
+    """The active profile: its limits, which rules are on, and the settings (background colour…).
+
+    ``experimental`` names the rules that flag too many clean real photos to be trusted yet (the
+    precision policy in docs/accuracy.md: at most 10 % of clean photos flagged); they are left out
+    of reports unless ``include_experimental`` is set (``check --experimental``).
+    """
 
     profile: str
     limits: dict[str, Limit]
     enabled: dict[str, bool]
     settings: dict[str, Any]
+    experimental: frozenset[str] = frozenset()
+    include_experimental: bool = False
 
     @property
     def background_rgb(self) -> tuple[int, int, int]:
@@ -97,6 +105,17 @@ class Spec:
 
     def is_enabled(self, rule_id: str) -> bool:
         return self.enabled.get(rule_id, True)
+
+    def is_experimental(self, rule_id: str) -> bool:
+        return rule_id in self.experimental
+
+    def shows(self, rule_id: str) -> bool:
+        """Whether reports include this rule: every rule but the experimental ones, unless asked."""
+        return self.include_experimental or rule_id not in self.experimental
+
+    def with_experimental(self, on: bool = True) -> "Spec":
+        """The same spec with the experimental rules shown (``on``) or left out."""
+        return dataclasses.replace(self, include_experimental=on)
 
 
 _BOUND_KEYS = ("min", "max", "warn_min", "warn_max")
@@ -126,8 +145,11 @@ def _shipped_limits() -> dict:
 
 
 def load_spec(profile: str = "upload", path: str | Path | None = None, *,
-              background_rgb: tuple[int, int, int] | None = None) -> Spec:
+              background_rgb: tuple[int, int, int] | None = None, experimental: bool = False) -> Spec:
     """Load the shipped limits, then a user's TOML file (same layout) on top.
+
+    A rule table may say ``experimental = true`` (shipped for rules that do not meet the precision
+    policy yet; a user file can set it to false to trust one); ``experimental=True`` shows them all.
 
     >>> load_spec().limit("geometry.eye_line").describe()
     '200–300'
@@ -147,10 +169,12 @@ def load_spec(profile: str = "upload", path: str | Path | None = None, *,
     table = dict(data.get("upload", {}))
     if profile != "upload":
         table = _merge(table, data.get(profile, {}))
-    limits, enabled = {}, {}
+    limits, enabled, trial = {}, {}, set()
     for rule_id, body in table.items():
         body = dict(body)
         enabled[rule_id] = bool(body.pop("enabled", True))
+        if body.pop("experimental", False):
+            trial.add(rule_id)
         bounds = {k: float(body.pop(k)) for k in _BOUND_KEYS if k in body}
         limits[rule_id] = Limit(**bounds, params=body)
-    return Spec(profile, limits, enabled, settings)
+    return Spec(profile, limits, enabled, settings, frozenset(trial), experimental)
