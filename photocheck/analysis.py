@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import math
+
 import cv2
 import numpy as np
 
@@ -22,9 +24,14 @@ from .spec import Spec, load_spec
 DETECT_LONG_SIDE = 800  # YuNet input at most this (400–800 px): faces down to ~40 px in a camera frame
 LANDMARK_SIDE = 512  # the landmarker works at 256 px internally; more only costs time
 SEGMENT_LONG_SIDE = 512  # the selfie model works at 256 px internally
+HAIR_SIDE = 384  # hair model input (square; trained at 512): see docs/performance.md for the choice
+HAIR_BOX = 2.4  # the hair crop: a square of this × face width around the head (hair, ears, jaw)
 MIN_FACE_SCORE = 0.6
 OTHER_FACE_MIN_WIDTH = 0.2  # faces narrower than 20 % of the main face are not counted
 OTHER_FACE_MIN_SCORE = 0.78  # real other faces score 0.80-0.95; blurred crowds and backdrops up to 0.73
+# Where a spectacle lens sits: the eye opening scaled about its centre (width, height). Geometry of
+# the region measured, not a limit.
+LENS_SCALE = np.array([1.5, 2.6])
 
 
 @dataclass(frozen=True)
@@ -116,15 +123,20 @@ def _segment(models: Models, rgb: np.ndarray, region: Rect) -> tuple[np.ndarray,
     return mask, Rect(x0, y0, x1 - x0, y1 - y0)
 
 
-def _mask_into_frame(mask: np.ndarray, mask_rect: Rect, frame: Rect, size: tuple[int, int]) -> np.ndarray:
-    """Resample a mask covering ``mask_rect`` onto the frame grid (outside the mask: background)."""
+def _mask_into_frame(mask: np.ndarray, mask_rect: Rect, frame: Rect, size: tuple[int, int],
+                     outside: float | None = None) -> np.ndarray:
+    """Resample a mask covering ``mask_rect`` onto the frame grid. Outside the mask: its edge
+    values continued (``outside`` None), or the value ``outside``."""
     mh, mw = mask.shape
     sx, sy = mw / mask_rect.w, mh / mask_rect.h
     fx, fy = frame.w / size[0], frame.h / size[1]
     # frame px → image px → mask px
     m = np.array([[fx * sx, 0, (frame.x - mask_rect.x) * sx], [0, fy * sy, (frame.y - mask_rect.y) * sy]])
+    if outside is None:
+        return cv2.warpAffine(mask, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
     return cv2.warpAffine(mask, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE)
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=outside)
 
 
 class Analysis:
@@ -269,6 +281,45 @@ class Analysis:
         return out
 
     @cached_property
+    def skin_lab(self) -> np.ndarray:
+        """Median CIE Lab of the face skin (cheeks and below the brows, features excluded): the
+        reference the person rules compare with, so a value means the same for every skin tone."""
+        m = self.skin_mask
+        if np.count_nonzero(m) < 50:
+            m = self.face_mask
+        return np.array([np.median(plane[m]) for plane in self.planes], np.float32)
+
+    @cached_property
+    def pose_angles(self) -> tuple[float, float, float]:
+        """(yaw, pitch, roll) in degrees from the landmarker's facial transformation matrix.
+        yaw > 0: the face turns toward the image right; pitch > 0: chin down (looking down)."""
+        r = np.asarray(self.face.matrix, dtype=np.float64)[:3, :3]
+        r = r / np.linalg.norm(r[:, 0])
+        pitch = math.degrees(math.atan2(-r[1, 2], r[2, 2]))
+        yaw = math.degrees(math.asin(float(np.clip(r[0, 2], -1.0, 1.0))))
+        roll = math.degrees(math.atan2(-r[0, 1], r[0, 0]))
+        return yaw, pitch, roll
+
+    @cached_property
+    def eye_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """The eye openings (image-left eye, image-right eye) as bool masks over the frame."""
+        return self.polygon_mask(L.RIGHT_EYE), self.polygon_mask(L.LEFT_EYE)
+
+    @cached_property
+    def lens_masks(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per eye, where a spectacle lens would sit: the eye opening scaled about its centre by
+        ``LENS_SCALE`` (width, height)."""
+        w, h = self.frame_size
+        out = []
+        for idx in (L.RIGHT_EYE, L.LEFT_EYE):
+            q = self.face.points[idx, :2]
+            c = q.mean(axis=0)
+            m = np.zeros((h, w), np.uint8)
+            cv2.fillConvexPoly(m, cv2.convexHull(np.round(c + (q - c) * LENS_SCALE).astype(np.int32)), 1)
+            out.append(m.astype(bool))
+        return out[0], out[1]
+
+    @cached_property
     def background_mask(self) -> np.ndarray:
         """Frame pixels that are surely background: low person confidence, a margin from the person."""
         person = (self.person >= 0.2).astype(np.uint8)
@@ -277,6 +328,39 @@ class Analysis:
         return person == 0
 
     # -- models on demand ---------------------------------------------------------------
+    @cached_property
+    def head_box(self) -> Rect:
+        """The square around the head the hair model looks at, in frame px: ``HAIR_BOX`` × the face
+        width, centred a little above the eyes (crown and hair above, ears beside, jaw and the top
+        of the neck below)."""
+        side = HAIR_BOX * self.face_width
+        return Rect(self.face_cx - side / 2, self.eye_y - 0.1 * self.face_width - side / 2, side, side)
+
+    @cached_property
+    def hair(self) -> np.ndarray:
+        """Hair probability (640×480 float32, 0 outside :attr:`head_box`) from the hair model, run
+        once on the head square cut from the working image (full detail for camera originals)."""
+        w, h = self.frame_size
+        box = self.head_box
+        fx, fy = self.frame.w / w, self.frame.h / h  # frame px → working px
+        region = Rect(self.frame.x + box.x * fx, self.frame.y + box.y * fy, box.w * fx, box.h * fy)
+        rgb = self.image.rgb
+        ih, iw = rgb.shape[:2]
+        x0, y0 = int(max(0, region.x)), int(max(0, region.y))
+        x1, y1 = int(min(iw, region.x + region.w)), int(min(ih, region.y + region.h))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return np.zeros((h, w), np.float32)
+        # the square, padded where it leaves the image, so the model sees an undistorted head
+        side = max(1, int(round(max(region.w, region.h))))
+        ox, oy = int(round(region.x)), int(round(region.y))
+        patch = cv2.copyMakeBorder(rgb[y0:y1, x0:x1], y0 - oy if y0 > oy else 0, max(0, oy + side - y1),
+                                   x0 - ox if x0 > ox else 0, max(0, ox + side - x1), cv2.BORDER_REPLICATE)
+        k = HAIR_SIDE / max(patch.shape[:2])
+        small = cv2.resize(patch, (HAIR_SIDE, HAIR_SIDE), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        prob = self._models.hair_mask(small)
+        sq = Rect(float(min(ox, x0)), float(min(oy, y0)), float(patch.shape[1]), float(patch.shape[0]))
+        return _mask_into_frame(prob, sq, self.frame, (w, h), outside=0.0)
+
     @cached_property
     def embedding(self) -> np.ndarray | None:
         """SFace 128-d unit embedding of the main face (None without a face)."""

@@ -26,6 +26,7 @@ MODEL_FILES = {
     "selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
     "face_detection_yunet_2023mar_int8bq.onnx": "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
     "face_recognition_sface_2021dec_int8bq_fixed.onnx": "487a139eb85ccd5ff30aef7d0add7f12d2bb7abb90c5f08a7f481b452a660e00",
+    "hair_segmentation.tflite": "d2c940c4fd80edeaf38f5d7387d1b4235ee320ed120080df67c663e749e77633",
 }
 
 
@@ -81,6 +82,7 @@ class Models:
         self._segmenter = None
         self._yunet = None
         self._sface = None
+        self._hair = None
         try:
             cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
         except AttributeError:  # pragma: no cover - older OpenCV
@@ -135,6 +137,15 @@ class Models:
                     model_path("face_recognition_sface_2021dec_int8bq_fixed.onnx"), "")
         return self._sface
 
+    @property
+    def hair_net(self):
+        # cv2.dnn runs the legacy MediaPipe hair model directly (it has no TFLite metadata, which
+        # mediapipe's ImageSegmenter would need); it is fully convolutional, so any square size works.
+        if self._hair is None:
+            with _quiet_stderr():
+                self._hair = cv2.dnn.readNet(model_path("hair_segmentation.tflite"))
+        return self._hair
+
     # -- inference ------------------------------------------------------------------------
     def detect_faces(self, rgb: np.ndarray) -> np.ndarray:
         """YuNet faces as an N×15 float32 array (box x,y,w,h; 5 points; score), in ``rgb`` pixels."""
@@ -174,6 +185,22 @@ class Models:
         if mask.shape != (h, w):
             mask = cv2.resize(mask, (w, h), interpolation=cv2.INTER_LINEAR)
         return np.ascontiguousarray(mask, dtype=np.float32)
+
+    def hair_mask(self, rgb: np.ndarray) -> np.ndarray:
+        """Hair probability (0–1 float32) of a square RGB crop, at the crop's own size.
+
+        The model's input is RGB in [0, 1] plus a fourth channel holding the previous video frame's
+        mask: zeros for a still photo."""
+        h, w = rgb.shape[:2]
+        x = np.zeros((1, 4, h, w), np.float32)
+        x[0, :3] = np.moveaxis(rgb, 2, 0)
+        x[0, :3] *= np.float32(1 / 255)
+        with self._lock:
+            net = self.hair_net
+            net.setInput(x)
+            out = net.forward()[0]  # 2×h×w scores: background, hair
+        # softmax of two classes = logistic of their difference
+        return (1.0 / (1.0 + np.exp(out[0] - out[1]))).astype(np.float32)
 
     def embedding(self, rgb: np.ndarray, face_row: np.ndarray) -> np.ndarray:
         """SFace 128-d unit embedding of the face described by a YuNet row."""

@@ -79,9 +79,12 @@ def test_annotate_writes_a_png_per_photo_without_overwriting(tmp_path):
 def test_rules_lists_every_rule_with_its_limit():
     res = run("rules", "--lang", "en")
     assert res.exit_code == 0
-    lines = res.output.splitlines()
+    lines = res.output.split("\n\n")[0].splitlines()  # the table; a note on experimental rules follows
     ids = [l.split()[0] for l in lines]
     assert ids == [r.id for r in photocheck.rules()]
+    trial = photocheck.load_spec().experimental
+    assert trial and all(("experimental" in l) == (l.split()[0] in trial) for l in lines)
+    assert "check --experimental" in res.output
     eye = next(l for l in lines if l.startswith("geometry.eye_line"))
     assert "200–300" in eye
     orig = run("rules", "--profile", "original").output

@@ -76,7 +76,7 @@ def _load_families() -> None:
     import importlib
     import importlib.util
 
-    for family in ("file", "geometry", "background", "lighting", "quality", "person", "authenticity"):
+    for family in ("file", "geometry", "background", "lighting", "quality", "face", "head", "authenticity"):
         if importlib.util.find_spec(f"{__name__}.{family}") is not None:
             importlib.import_module(f"{__name__}.{family}")
 
