@@ -274,7 +274,7 @@ def run(cases: Iterable[tuple[str, Case]], patterns: Sequence[str] | None = None
 
 # -- tables -------------------------------------------------------------------------------------
 SECTIONS = {"file": "core", "geometry": "core", "background": "core", "lighting": "core",
-            "quality": "core", "person": "person", "authenticity": "authenticity"}
+            "quality": "core", "face": "person", "head": "person", "authenticity": "authenticity"}
 SECTION_TITLES = {"core": "Core rules", "person": "Person rules", "authenticity": "Authenticity rules",
                   "fairness": "Fairness"}
 
@@ -312,10 +312,18 @@ class RuleStats:
         """Share of compliant photos that did not fail."""
         return 1 - self.false_alarms / self.compliant if self.compliant else None
 
+    @property
+    def flagged(self) -> float | None:
+        """Share of compliant photos warned about or failed (what staff see as a false alarm)."""
+        return (self.false_alarms + self.false_warns) / self.compliant if self.compliant else None
 
-def rule_stats(r: Run) -> dict[str, RuleStats]:
+
+def rule_stats(r: Run, origin: str | None = None) -> dict[str, RuleStats]:
+    """Per-rule tallies over every outcome, or only the cases of one ``origin`` ("real"/"variant")."""
     stats: dict[str, RuleStats] = {}
     for o in r.outcomes:
+        if origin is not None and o.case.origin != origin:
+            continue
         s = stats.setdefault(o.rule, RuleStats(o.rule))
         label = f"{o.case.case_id}={_short(o.value)}"
         if o.case.expect == "violation":
@@ -337,6 +345,7 @@ def rule_stats(r: Run) -> dict[str, RuleStats]:
                 s.alarms.append(label)
             elif o.status == "warn":
                 s.false_warns += 1
+                s.alarms.append(label + "(warn)")
             elif o.status in ("skip", "error"):
                 s.c_skipped += 1
                 if o.status == "error":
@@ -372,15 +381,63 @@ def severity(rule_id: str) -> str:
     return "fail"
 
 
+def default_state(rule_id: str) -> str:
+    """``on``, or ``experimental`` for a rule left out of reports unless asked for."""
+    from photocheck.spec import load_spec
+
+    return "experimental" if load_spec("upload").is_experimental(rule_id) else "on"
+
+
 def rule_table(stats: Iterable[RuleStats]) -> str:
-    rows = ["| rule | severity | violation cases | detected (fail) | warned | missed | "
-            "catch | compliant cases | false alarms (fail) | warns | compliant pass |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    """One row per rule. ``flagged`` is the share of clean photos the rule warned about or failed
+    (the precision policy: at most 10 % for a rule that is on by default)."""
+    rows = ["| rule | default | severity | violation cases | detected (fail) | warned | missed | "
+            "catch | clean cases | false alarms (fail) | warns | flagged | clean pass |",
+            "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in stats:
-        rows.append(f"| `{s.rule}` | {severity(s.rule)} | {s.violations} | {s.detected} | {s.warned} | "
-                    f"{s.missed + s.v_skipped} | {_pct(s.catch)} | {s.compliant} | {s.false_alarms} | "
-                    f"{s.false_warns} | {_pct(s.pass_rate)} |")
+        rows.append(f"| `{s.rule}` | {default_state(s.rule)} | {severity(s.rule)} | {s.violations} | {s.detected} | "
+                    f"{s.warned} | {s.missed + s.v_skipped} | {_pct(s.catch)} | {s.compliant} | {s.false_alarms} | "
+                    f"{s.false_warns} | {_pct(s.flagged)} | {_pct(s.pass_rate)} |")
     return "\n".join(rows)
+
+
+def kind_table(r: Run, rules: set[str]) -> str:
+    """Catch rate of the variants per rule, kind and strength (cases with a ``kind``)."""
+    cells: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for o in r.outcomes:
+        c = o.case
+        if c.origin != "variant" or not c.kind or o.rule not in rules or c.expect != "violation":
+            continue
+        cell = cells[(o.rule, c.kind, c.strength)]
+        cell[0] += 1
+        cell[1] += o.status == "fail"
+        cell[2] += o.status == "warn"
+    if not cells:
+        return ""
+    rows = ["| rule | kind | strength | cases | detected (fail) | warned | catch |", "|---|---|---|---:|---:|---:|---:|"]
+    for (rule_id, kind, strength), (n, f, w) in sorted(cells.items()):
+        rows.append(f"| `{rule_id}` | {kind} | {strength or '–'} | {n} | {f} | {w} | {_pct((f + w) / n)} |")
+    return "\n".join(rows)
+
+
+def section_block(r: Run, section: str, stamp: str) -> str | None:
+    """The generated block of one section: real photos and variants apart, then variant kinds."""
+    parts = []
+    rules: set[str] = set()
+    total = 0
+    for origin, title in (("real", "**Real photos** (labelled photos as taken; real faces on the blue backdrop)"),
+                          ("variant", "**Variants** (one fault made here on a real photo)")):
+        chosen = [s for s in rule_stats(r, origin).values() if section_of(s.rule) == section]
+        if chosen:
+            rules |= {s.rule for s in chosen}
+            total += sum(s.violations + s.compliant for s in chosen)
+            parts.append(f"{title}\n\n{rule_table(chosen)}")
+    if not parts:
+        return None
+    kinds = kind_table(r, rules)
+    if kinds:
+        parts.append(f"**Variants by kind and strength**\n\n{kinds}")
+    return f"_Measured {stamp}: {total} rule cases._\n\n" + "\n\n".join(parts)
 
 
 def fairness(r: Run, rule_filter: Callable[[str], bool] = lambda _: True) -> dict[str, Any]:
@@ -509,15 +566,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     res = run(discover(args.cases), args.rules, progress=not args.quiet)
     stats = rule_stats(res)
-    by_section: dict[str, list[RuleStats]] = defaultdict(list)
-    for s in stats.values():
-        by_section[section_of(s.rule)].append(s)
     blocks: dict[str, str] = {}
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     for sec in ("core", "person", "authenticity"):
-        if by_section.get(sec):
-            blocks[sec] = (f"_Measured {stamp}: {sum(s.violations + s.compliant for s in by_section[sec])} "
-                           f"rule cases._\n\n" + rule_table(by_section[sec]))
+        body = section_block(res, sec, stamp)
+        if body:
+            blocks[sec] = body
     fair = fairness(res)
     blocks["fairness"] = f"_Measured {stamp}._\n\n" + fairness_table(fair)
 

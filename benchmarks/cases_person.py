@@ -1,20 +1,20 @@
-"""Cases for the person rules (issue 3), and the neutral London faces on blue that every rule must
-pass (the compliant reference set the other plugins rely on).
+"""Cases for the person rules, and the London faces on blue that every other rule must pass (the
+compliant reference set the other plugins rely on).
 
-Three sources:
-- London neutral (``_03``) on blue, as 480×640 upload files: compliant for every rule, except
-  the rules their manifest labels break (ears hidden by hair, a headband). Grouped by ethnicity
-  and sex from london_info.csv for the fairness table.
-- London smiling (``_08``) on blue: ``mouth.closed`` violation when the manifest says the teeth
-  show, compliant when the smile is closed-lipped; compliant for the other person rules.
-- Single-fault variants of the London neutral photos, made here (a real photo with one thing
-  changed): dark lenses painted over the eyes, a lamp's glare on a lens, clothes recoloured to
-  the background colour, striped clothes.
-- The labelled real photos in ../shared/faces (manifest.csv), checked as camera originals.
+Sources:
+- London neutral (``_03``) and smiling (``_08``) on blue, as 480×640 upload files: for the person
+  rules, what the original photo's labels say (tests/support/labels.py: ears hidden by hair, a
+  headband, teeth in a smile); compliant for every other rule. Grouped by ethnicity and sex from
+  london_info.csv for the fairness table.
+- The labelled real photos in ../shared/faces (manifest.csv, accessories.csv), checked as camera
+  originals, with the same labels.
+- Single-fault variants of the London photos, made here (``origin="variant"``): dark lenses
+  painted over the eyes, a lamp's glare on a lens, clothes recoloured to the background colour,
+  striped clothes, and smiles with teeth closed to lips slightly apart (the edge of the teeth
+  showing; tests/support/person_variants.py).
 
-A few manifest labels were checked by eye and corrected for one rule (LABEL_FIXES): the label
-says "mouth closed", the photo shows parted lips and teeth. Labelled violations that are not clear
-ones (NOT_CLEAR) are left out of the tally and named in docs/accuracy.md.
+Label corrections made by looking at a photo (LABEL_FIXES) and labelled violations that are not
+clear ones (NOT_CLEAR, named in docs/accuracy.md) live in tests/support/labels.py.
 """
 
 from __future__ import annotations
@@ -23,39 +23,9 @@ from benchmarks.accuracy import Case
 
 PERSON_RULES = ("eyes.open", "mouth.closed", "pose.yaw", "pose.pitch", "glasses.tinted", "glasses.glare",
                 "hair.eyebrows", "ears.visible", "headwear", "accessories", "clothing.contrast")
-
-# rule → (manifest column, value meaning violation, value(s) meaning compliant)
-LABELLED = {
-    "eyes.open": ("eyes_open", "no", ("yes",)),
-    "mouth.closed": ("mouth_closed", "no", ("yes",)),
-    "glasses.tinted": ("glasses", "tinted", ("none", "clear")),
-    "hair.eyebrows": ("hair_covers_eyebrows", "yes", ("no",)),
-    "ears.visible": ("ears_visible", "none", ("both",)),
-    "headwear": ("headwear", "yes", ("no",)),
-}
-# checked by eye: lips parted with the teeth showing, though labelled "mouth closed"
-LABEL_FIXES = {
-    ("faceapi__neutral.jpg", "mouth.closed"): ("violation", "lips parted, upper teeth visible (label says closed)"),
-    ("openface__lennon-1.jpg", "mouth.closed"): ("violation", "lips parted, teeth visible (label says closed)"),
-}
-# labelled violations that are not clear ones (the targets are for clear violations): listed in
-# docs/accuracy.md as known misses instead of being counted
-NOT_CLEAR = {
-    ("webmorphstim__lisa3.jpg", "hair.eyebrows"): "a single strand of hair over one eyebrow",
-    ("deepface__img40.jpg", "pose.yaw"): "shoulders turned, face nearly frontal (matrix −3°, YuNet and mesh nose offsets ≈ 0)",
-}
-# head pose violations named in the manifest notes (frontal = no)
-POSE_VIOLATIONS = {
-    "pose.yaw": ("insightface__pose_left_face.jpeg", "deepface__img40.jpg"),
-    "pose.pitch": ("insightface__pose_lower_face.jpeg", "insightface__pose_rise_face.jpeg",
-                   "insightface__emotion_anger.png"),
-}
-EARRINGS = ("earring",)
-
-# London faces whose labels break a person rule (manifest.csv: ears_visible / headwear)
-LONDON_EARS_HIDDEN = {"025", "034", "087"}
-LONDON_EARS_UNCLEAR = {"062"}
-LONDON_HEADWEAR = {"025"}  # shiny headband
+# the person rules whose labels tests/support/labels.py reads off the real photos
+LABELLED_RULES = ("eyes.open", "mouth.closed", "pose.yaw", "pose.pitch", "glasses.tinted", "glasses.glare",
+                  "hair.eyebrows", "ears.visible", "headwear", "accessories")
 
 
 # -- single-fault variants of a London neutral photo --------------------------------------------
@@ -183,73 +153,72 @@ def _variant_fn(fid: str, name: str):
     return lambda: variant(fid, name)
 
 
+# lips slightly parted over a smile with teeth: the gap between the lips, in mouth widths
+TEETH_EDGE_GAPS = (0.06, 0.04, 0.025)
+
+
+def _parted_fn(fid: str, gap: float):
+    def build():
+        from support.person_variants import slightly_parted_upload
+
+        return slightly_parted_upload(fid, gap)
+
+    return build
+
+
 # -- the cases ------------------------------------------------------------------------------------
 
 
 def cases():
-    from support.compose import IMAGES, compliant_upload, faces_available, london_info, manifest
+    from support.compose import IMAGES, compliant_upload, faces_available, london_info
+    from support.labels import real_labels, single_face_files
 
     from photocheck.rules import all_rules
 
     if not faces_available():
         return
     every = [r.id for r in all_rules()]
-    rows = {r["file"]: r for r in manifest()}
+    labels = {rid: real_labels(rid) for rid in LABELLED_RULES}
+
+    def london_case(fid: str, expr: str, rid: str, photo, g, key: str):
+        """A London photo on blue: what its original's labels say for a person rule (the person is
+        untouched by the composition), compliant for every other rule."""
+        if rid not in labels:
+            return Case(f"london_{fid}_{expr}_blue", rid, "compliant", photo, "upload", group=g, key=key)
+        got = labels[rid].get(f"webmorphstim__london_{fid}_{expr}.jpg")
+        if got is None:  # not clearly labelled for this rule
+            return None
+        return Case(f"london_{fid}_{expr}_blue", rid, got[0], photo, "upload", group=g, key=key, note=got[1])
+
     for fid, info in london_info().items():
         g = {"eth": info["face_eth"], "sex": info["face_gender"]}
         neutral = lambda fid=fid: compliant_upload(fid)  # noqa: E731
-        key = f"london_{fid}_03_blue_upload"
-        for rid in every:
-            if rid == "ears.visible" and fid in LONDON_EARS_UNCLEAR:
-                continue
-            if rid == "ears.visible" and fid in LONDON_EARS_HIDDEN:
-                yield Case(f"london_{fid}_03_blue", rid, "violation", neutral, "upload", group=g, key=key,
-                           note="hair covers the ears (manifest)")
-            elif rid == "headwear" and fid in LONDON_HEADWEAR:
-                yield Case(f"london_{fid}_03_blue", rid, "violation", neutral, "upload", group=g, key=key,
-                           note="shiny headband (manifest)")
-            else:
-                yield Case(f"london_{fid}_03_blue", rid, "compliant", neutral, "upload", group=g, key=key)
-
-        # smiling: teeth or a closed-lip smile; the other person rules must still pass
-        row = rows.get(f"webmorphstim__london_{fid}_08.jpg", {})
         smile = lambda fid=fid: compliant_upload(fid, "08")  # noqa: E731
-        skey = f"london_{fid}_08_blue_upload"
-        teeth = row.get("mouth_closed") == "no"
-        yield Case(f"london_{fid}_08_blue", "mouth.closed", "violation" if teeth else "compliant", smile, "upload",
-                   group=g, key=skey, note="smile with teeth" if teeth else "closed-lip smile")
-        for rid in ("eyes.open", "pose.yaw", "pose.pitch", "glasses.tinted", "glasses.glare", "hair.eyebrows"):
-            yield Case(f"london_{fid}_08_blue", rid, "compliant", smile, "upload", group=g, key=skey)
-
+        for rid in every:
+            c = london_case(fid, "03", rid, neutral, g, f"london_{fid}_03_blue_upload")
+            if c:
+                yield c
+        # smiling: teeth or a closed-lip smile; the other person rules must still pass
+        for rid in LABELLED_RULES:
+            c = london_case(fid, "08", rid, smile, g, f"london_{fid}_08_blue_upload")
+            if c:
+                yield c
         for name, (rid, _) in VARIANTS.items():
             yield Case(f"london_{fid}_{name}", rid, "violation", _variant_fn(fid, name), "upload", group=g,
-                       key=f"london_{fid}_{name}")
+                       key=f"london_{fid}_{name}", origin="variant", kind=name)
+        if labels["mouth.closed"].get(f"webmorphstim__london_{fid}_08.jpg", ("",))[0] == "violation":
+            for gap in TEETH_EDGE_GAPS:  # the smile with teeth, lips closed to a thin gap
+                yield Case(f"london_{fid}_teeth_edge_{gap}", "mouth.closed", "violation", _parted_fn(fid, gap),
+                           "upload", group=g, key=f"london_{fid}_teeth_edge_{gap}", origin="variant",
+                           kind="teeth_edge", strength=f"lips {100 * gap:g} % of the mouth width apart")
 
     # labelled real photos, judged as camera originals (the frame is the planned crop)
-    for name, row in rows.items():
-        if name.startswith("webmorphstim__london_") or row["n_faces"] != "1":
+    for name in single_face_files():
+        if name.startswith("webmorphstim__london_"):
             continue
         path = IMAGES / name
         cid = name.rsplit(".", 1)[0]
-        frontal = row["frontal"]
-        for rid, (col, bad, good) in LABELLED.items():
-            fix = LABEL_FIXES.get((name, rid))
-            if (name, rid) in NOT_CLEAR:
-                continue
-            if fix:
-                yield Case(cid, rid, fix[0], path, "original", note=fix[1])
-            elif row[col] == bad:
-                yield Case(cid, rid, "violation", path, "original", note=row["notes"][:80])
-            elif row[col] in good and frontal != "no":
-                yield Case(cid, rid, "compliant", path, "original")
-        for rid, bad_files in POSE_VIOLATIONS.items():
-            if (name, rid) in NOT_CLEAR:
-                continue
-            if name in bad_files:
-                yield Case(cid, rid, "violation", path, "original", note=row["notes"][:80])
-            elif frontal == "yes":
-                yield Case(cid, rid, "compliant", path, "original")
-        if row["glasses"] == "clear":  # wearing glasses, no visible glare
-            yield Case(cid, "glasses.glare", "compliant", path, "original")
-        if any(w in row["notes"].lower() for w in EARRINGS):
-            yield Case(cid, "accessories", "violation", path, "original", note=row["notes"][:80])
+        for rid in LABELLED_RULES:
+            got = labels[rid].get(name)
+            if got:
+                yield Case(cid, rid, got[0], path, "original", note=got[1])
