@@ -164,6 +164,10 @@ class Recorder:
         self.calls.append(("person_mask", (rgb.copy(),)))
         return self._m.person_mask(rgb)
 
+    def hair_mask(self, rgb):
+        self.calls.append(("hair_mask", (rgb.copy(),)))
+        return self._m.hair_mask(rgb)
+
     def embedding(self, rgb, row):
         self.calls.append(("embedding", (rgb.copy(), row.copy())))
         return self._m.embedding(rgb, row)
