@@ -63,7 +63,9 @@ class Limit:
             warn.append(f"< {_fmt(self.warn_min)}")
         if self.warn_max is not None:
             warn.append(f"> {_fmt(self.warn_max)}")
-        return text + (f" (warn {' or '.join(warn)})" if warn else "")
+        if not warn:
+            return text
+        return f"{text} (warn {' or '.join(warn)})" if text else f"warn {' or '.join(warn)}"
 
 
 def _fmt(v: Any) -> str:

@@ -49,18 +49,17 @@ def brow_cover(a, lim) -> tuple[float, list[float], list[np.ndarray]]:
       })
 def hair_eyebrows(a, lim):
     v, sides, masks = brow_cover(a, lim)
-    which = _which(sides, v)
+    which = _which(sides, lim.warn_max if lim.warn_max is not None else lim.max or 0.0)
     return Measurement(r(v), fmt={"pct": round(100 * v), "which": which[0], "which_en": which[1]},
                        regions=tuple(("mask", m) for m in masks))
 
 
-def _which(sides: list[float], v: float) -> tuple[str, str]:
-    """(zh, en) words for the side(s) whose value is the worse one."""
-    hit = [i for i, s in enumerate(sides) if not np.isnan(s) and abs(s - v) < 1e-9]
+def _which(sides: list[float], over: float) -> tuple[str, str]:
+    """(zh, en) words for the side(s) whose value is over ``over``: one side of the picture, or both."""
+    hit = [i for i, s in enumerate(sides) if not np.isnan(s) and s > over]
     if len(hit) != 1:
-        return "两侧", "both"
-    zh, en = side_name(hit[0])
-    return zh, en
+        return "两侧", "both sides"
+    return side_name(hit[0])
 
 
 # -- ears ---------------------------------------------------------------------------------------------
@@ -118,12 +117,8 @@ def ears_visible(a, lim):
     v, sides, masks = ear_cover(a, lim)
     if np.isnan(v):
         return Measurement(None, status="skip")
-    bad = [i for i, s in enumerate(sides) if not np.isnan(s) and s > (lim.warn_max or 0)]
-    if len(bad) == 2:
-        which = ("两侧耳朵都", "both ears are")
-    else:
-        zh, en = _which(sides, v)
-        which = (f"{zh}的耳朵", f"the {en} ear is")
+    zh, en = _which(sides, lim.warn_max if lim.warn_max is not None else lim.max or 0.0)
+    which = ("两侧耳朵都", "both ears are") if en == "both sides" else (f"{zh}的耳朵", f"the {en} ear is")
     return Measurement(r(v), fmt={"pct": round(100 * v), "which": which[0], "which_en": which[1]},
                        regions=tuple(("mask", m) for m in masks))
 
