@@ -34,17 +34,68 @@ log = logging.getLogger("photocheck.web")
 _WAITRESS_CODES = {400: "bad_request", 413: "too_large", 431: "headers_too_large", 501: "not_implemented"}
 
 
-def _json_channel(max_upload: int):
-    """waitress's channel, with its own error answers (413 before reading a too large body, 400 for
-    malformed HTTP) in the API's JSON instead of text."""
+#: An oversized body is read and dropped, up to this many times the request cap, before the 413 is
+#: sent: browsers, ``requests`` and ``http.client`` send the whole body before they read an answer,
+#: and a server that closes on them mid-upload gives them "connection reset" instead of the 413.
+DRAIN_FACTOR = 8
+
+
+def _json_channel(max_request: int, max_upload: int):
+    """waitress's channel with the service's own refusals: an oversized body is drained (kept
+    nowhere) and answered 413, and waitress's error answers (413, malformed HTTP) are the API's
+    JSON instead of text. Uses waitress's ``parser_class`` / ``error_task_class`` hooks."""
     from waitress.channel import HTTPChannel
+    from waitress.parser import HTTPRequestParser
     from waitress.task import ErrorTask
+    from waitress.utilities import RequestEntityTooLarge
+
+    drain_limit = DRAIN_FACTOR * max_request
+
+    class Discard:
+        """A body buffer that keeps nothing (for the rest of a refused chunked body)."""
+
+        def append(self, data):
+            pass
+
+        def __len__(self):
+            return 0
+
+        def close(self):
+            pass
+
+    class DrainingParser(HTTPRequestParser):
+        draining: int | None = None  # bytes of a refused body still to read and drop
+
+        def received(self, data):
+            if self.draining is None:
+                n = super().received(data)
+                if (self.completed and isinstance(self.error, RequestEntityTooLarge) and not self.expect_continue
+                        and (self.chunked or self.content_length <= drain_limit)):
+                    self.completed = False  # not yet: read the rest of the body first, keeping none of it
+                    if self.chunked:
+                        self.body_rcv.buf = Discard()
+                        self.draining = drain_limit - self.body_bytes_received
+                    else:
+                        self.draining = self.content_length
+                return n
+            if self.chunked:
+                n = self.body_rcv.received(data)
+                self.draining -= n
+                self.completed = (self.body_rcv.completed or self.body_rcv.error is not None
+                                  or self.draining <= 0 or n == 0)
+            else:
+                n = min(len(data), self.draining)
+                self.draining -= n
+                self.completed = self.draining == 0
+            self.body_bytes_received += n
+            return n
 
     class JSONErrorTask(ErrorTask):
         def execute(self):
             e = self.request.error
             if e.code == 413:
-                err = too_large(max_upload)
+                size = self.request.content_length or self.request.body_bytes_received or None
+                err = too_large(max_upload, size)
                 obj = error_json(err.code, err.zh, err.en)
             else:
                 obj = error_json(_WAITRESS_CODES.get(e.code, "bad_request"), "请求无效。", f"{e.reason}.")
@@ -57,6 +108,7 @@ def _json_channel(max_upload: int):
             self.write(body)
 
     class JSONChannel(HTTPChannel):
+        parser_class = DrainingParser
         error_task_class = JSONErrorTask
 
     return JSONChannel
@@ -81,7 +133,7 @@ def make_server(app: App, host: str = "127.0.0.1", port: int = 0, threads: int |
         outbuf_overflow=256 * 2**20,  # answers are ~0.2 MB; never a temp file
         # each open connection may hold one body in memory: bound them (worst case ≈ limit × body cap)
         connection_limit=4 * threads, channel_timeout=60, expose_tracebacks=False)
-    channel = _json_channel(app.max_upload)
+    channel = _json_channel(app.max_request, app.max_upload)
     for s in {id(x): x for x in [server, *getattr(server, "map", {}).values()]}.values():
         if isinstance(s, BaseWSGIServer):
             s.channel_class = channel
