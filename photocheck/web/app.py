@@ -10,8 +10,8 @@ parses and answers. Every answer of the API is JSON, errors included (docs/api.m
   413, 415, 421, 503 + ``Retry-After``, 504, 500.
 * ``GET /healthz``: worker counts; 200 when at least one worker is ready, else 503.
 
-Privacy: the body is read into memory under a hard cap and parsed there (``multipart``'s push
-parser never spools to a file); photos and file names are never logged; the access log line has
+Privacy: the body is read into memory under a hard cap and parsed as it is read (``multipart``'s
+push parser never spools to a file); photos and file names are never logged; the access log line has
 the method, the path without its query, the status, the sizes and the time.
 """
 
@@ -95,10 +95,20 @@ def safe_name(filename: str | None, default: str) -> str:
     return name or default
 
 
-def read_body(environ: dict, limit: int) -> bytes:
-    """The request body, refused (413) beyond ``limit`` bytes before or while reading it."""
+def read_form(environ: dict, limit: int) -> dict[str, tuple[str | None, bytes]]:
+    """The ``multipart/form-data`` fields of the request → {name: (filename, bytes)}.
+
+    Read in 1 MB pieces straight into ``multipart``'s push parser (which does no I/O and never
+    spools to a file), so the body is never held twice; refused with 413 above ``limit`` bytes,
+    from ``Content-Length`` before reading or while a streamed (chunked) body arrives.
+    """
+    import multipart
+
+    ctype, options = multipart.parse_options_header(environ.get("CONTENT_TYPE") or "")
+    if ctype != "multipart/form-data" or not options.get("boundary"):
+        raise RequestError(415, "not_multipart", "请求格式不对：请以 multipart/form-data 表单发送照片（字段 photo）。",
+                           "Send the photo as multipart/form-data (field 'photo').")
     length = environ.get("CONTENT_LENGTH") or ""
-    stream = environ["wsgi.input"]
     if length:
         try:
             n = int(length)
@@ -106,41 +116,30 @@ def read_body(environ: dict, limit: int) -> bytes:
             raise RequestError(400, "bad_request", "请求长度无效。", "Invalid Content-Length.") from None
         if n > limit:
             raise too_large(limit - FORM_OVERHEAD, n)
-    elif environ.get("wsgi.input_terminated"):  # a streamed body (chunked): read to its end, capped
-        n = None
+    elif environ.get("wsgi.input_terminated"):  # a streamed body: read to its end, capped
+        n = -1
     else:
         raise RequestError(411, "length_required", "请求缺少长度。", "Content-Length is required.")
-    chunks, got = [], 0
-    while n is None or got < n:
-        chunk = stream.read(min(1 << 20, (n - got) if n is not None else 1 << 20))
-        if not chunk:
-            break
-        got += len(chunk)
-        if got > limit:
-            raise too_large(limit - FORM_OVERHEAD)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def parse_form(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
-    """``multipart/form-data`` fields → {name: (filename, bytes)}, entirely in memory."""
-    import multipart
-
-    ctype, options = multipart.parse_options_header(content_type or "")
-    if ctype != "multipart/form-data" or not options.get("boundary"):
-        raise RequestError(415, "not_multipart", "请求格式不对：请以 multipart/form-data 表单发送照片（字段 photo）。",
-                           "Send the photo as multipart/form-data (field 'photo').")
+    stream = environ["wsgi.input"]
     fields: dict[str, tuple[str | None, bytearray]] = {}
     current: bytearray | None = None
+    got = 0
     try:
-        with multipart.PushMultipartParser(options["boundary"], len(body), max_segment_count=8) as parser:
-            for event in parser.parse(body):
-                if isinstance(event, multipart.MultipartSegment):
-                    current = bytearray()
-                    if event.name and event.name not in fields:  # the first of repeated fields counts
-                        fields[event.name] = (event.filename, current)
-                elif event and current is not None:
-                    current += event
+        with multipart.PushMultipartParser(options["boundary"], n, max_segment_count=8) as parser:
+            while not parser.closed:
+                chunk = stream.read(1 << 20 if n < 0 else min(1 << 20, n - got))
+                got += len(chunk)
+                if got > limit:
+                    raise too_large(limit - FORM_OVERHEAD)
+                for event in parser.parse(chunk):  # an empty chunk tells the parser the body ended
+                    if isinstance(event, multipart.MultipartSegment):
+                        current = bytearray()
+                        if event.name and event.name not in fields:  # the first of repeated fields counts
+                            fields[event.name] = (event.filename, current)
+                    elif event and current is not None:
+                        current += event
+                if not chunk:
+                    break
     except multipart.MultipartError as e:
         raise RequestError(400, "bad_form", "表单数据不完整或格式错误，请重新选择照片。",
                            f"The form data is incomplete or malformed ({e}). Choose the photo again.") from None
@@ -216,9 +215,7 @@ class App:
                                [("Allow", ", ".join(allowed))])
 
     def _check(self, environ: dict) -> tuple[int, list, bytes]:
-        body = read_body(environ, self.max_request)
-        form = parse_form(body, environ.get("CONTENT_TYPE", ""))
-        del body
+        form = read_form(environ, self.max_request)
         photo_name, photo = form.get("photo", (None, b""))
         ref_name, reference = form.get("reference", (None, b""))
         if not photo:
