@@ -28,9 +28,9 @@ from support.serve import ServeProcess, check, multipart_form, request
 from test_web import launch_browser
 
 import photocheck
-from photocheck.web.app import App
+from photocheck.web.app import App, host_allowed
 from photocheck.web.pool import CheckPool, TimedOut
-from photocheck.web.server import make_server
+from photocheck.web.server import bound_port, make_server
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 HOST = "photo.example.test"  # the name students use; Chromium maps it to 127.0.0.1
@@ -75,6 +75,30 @@ def test_two_workers_ready_and_only_the_allowed_host_names_are_served(service):
         status, headers, body = request(service.port, "GET", "/", headers={"Host": host})
         assert status == 421 and headers["content-type"].startswith("application/json"), host
         assert json.loads(body)["error"] == "host"
+
+
+def test_host_names_served_follow_the_listen_address_and_allowed_hosts():
+    laptop = App(None, host="127.0.0.5")  # any loopback address: that address, 127.0.0.1 and localhost
+    assert laptop.local and all(host_allowed(h, "8080", laptop.loopback_names, laptop.allowed_hosts)
+                                for h in ("127.0.0.5:8080", "LOCALHOST:8080", "127.0.0.1:8080"))
+    assert not host_allowed("127.0.0.5:9999", "8080", laptop.loopback_names, laptop.allowed_hosts)
+    v6 = App(None, host="::1")
+    assert host_allowed("[::1]:8080", "8080", v6.loopback_names, v6.allowed_hosts)
+    school = App(None, host="0.0.0.0", allowed_hosts=["Photo.Example.edu"])
+    assert not school.local and school.access_log
+    assert host_allowed("photo.example.edu", "8080", school.loopback_names, school.allowed_hosts)
+    assert host_allowed("photo.example.edu:443", "8080", school.loopback_names, school.allowed_hosts)
+    for h in ("127.0.0.1:8080", "10.0.0.7:8080", "photo.example.edu.evil.example", "[::1]:8080"):
+        assert not host_allowed(h, "8080", school.loopback_names, school.allowed_hosts), h
+
+
+def test_serve_on_the_network_needs_allowed_host_names():
+    from click.testing import CliRunner
+
+    from photocheck.cli import main
+
+    r = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--no-browser"])
+    assert r.exit_code == 2 and "--allowed-host" in r.output
 
 
 def test_answer_has_the_check_json_report_the_annotated_image_and_the_standard_file(service, photo):
@@ -174,9 +198,10 @@ def test_log_has_requests_but_no_file_names_id_numbers_or_queries(service, photo
     assert status == 200 and a["file"] == name  # the student sees the name; the log must not
     form, ctype = multipart_form({"photo": (name, b"not a photo")})
     request(service.port, "POST", f"/api/check?id={ID_NUMBER}", form, {"Content-Type": ctype})
+    request(service.port, "GET", f"/{ID_NUMBER}.jpg")
     time.sleep(0.5)
     log = "".join(service.log)
-    assert "POST /api/check 200" in log and "POST /api/check 422" in log
+    assert "POST /api/check 200" in log and "POST /api/check 422" in log and "GET (other) 404" in log
     assert ID_NUMBER not in log and "张三" not in log and "?" not in log
 
 
@@ -257,7 +282,7 @@ def test_server_keeps_uploads_and_answers_in_memory(pool, photo):
     sys.addaudithook(_audit)
     try:
         _WATCH.set()
-        status, _, a = check(server.effective_port, ("IMG_2041.jpg", photo))
+        status, _, a = check(bound_port(server), ("IMG_2041.jpg", photo))
         _WATCH.clear()
     finally:
         _WATCH.clear()

@@ -17,6 +17,7 @@ the method, the path without its query, the status, the sizes and the time.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from .answer import API_VERSION, both
-from .pool import Busy, CheckPool, TimedOut, WorkerFailed
+from .pool import Busy, CheckPool, TimedOut, WorkerFailed, describe_error
 
 log = logging.getLogger("photocheck.web")
 
@@ -44,6 +45,7 @@ _STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
            "/index.html": ("index.html", "text/html; charset=utf-8"),
            "/app.js": ("app.js", "text/javascript; charset=utf-8"),
            "/style.css": ("style.css", "text/css; charset=utf-8")}
+_ROUTES = frozenset(_STATIC) | {"/api/check", "/healthz"}
 _STATUS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 411: "Length Required",
            413: "Content Too Large", 415: "Unsupported Media Type", 421: "Misdirected Request",
            422: "Unprocessable Content", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
@@ -73,14 +75,25 @@ def too_large(max_upload: int, size: int | None = None) -> RequestError:
                         f"The upload is too large{seen_en}; the limit is {mb:g} MB. Upload the photo itself, not a video or an archive.")
 
 
-def host_allowed(host: str, port: str, loopback: bool, names: frozenset[str]) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether a listen address is this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def host_allowed(host: str, port: str, loopback_names: Iterable[str], names: frozenset[str]) -> bool:
     """Whether a request's Host header names this service (the guard against DNS rebinding).
 
-    On loopback: ``127.0.0.1``, ``localhost`` or ``[::1]`` with the service's own port. Any name in
-    ``names`` (``--allowed-host``), with any port (a proxy in front may listen on another one).
+    ``loopback_names`` (127.0.0.1, localhost, [::1] and the listen address, when that is loopback)
+    only with the service's own port; any name in ``names`` (``--allowed-host``) with any port (a
+    proxy in front may listen on another one).
     """
     host = host.strip().lower()
-    if loopback and host in {f"{n}:{port}" for n in LOOPBACK_NAMES}:
+    if host in {f"{n}:{port}" for n in loopback_names}:
         return True
     if host.startswith("["):  # an IPv6 literal, maybe with a port
         name = host[: host.find("]") + 1]
@@ -149,25 +162,28 @@ def read_form(environ: dict, limit: int) -> dict[str, tuple[str | None, bytes]]:
 class App:
     """The WSGI application. ``pool`` runs the checks; the rest are the service's limits.
 
-    ``loopback``: the service listens on a loopback address (the Host header must then name
-    127.0.0.1/localhost with its port, unless it is in ``allowed_hosts``). The page says "on this
-    computer" only when it is loopback without ``allowed_hosts`` (a student's own laptop).
+    ``host`` is the listen address. On loopback, the Host header may name 127.0.0.1, localhost,
+    [::1] or that address with the service's port; anywhere, the ``allowed_hosts`` names. The page
+    says "on this computer" only on loopback without ``allowed_hosts`` (a student's own laptop).
+    ``access_log``: one line per request (default: on, except on a student's own laptop).
     """
 
-    def __init__(self, pool: CheckPool, *, max_upload: int = MAX_UPLOAD_BYTES, loopback: bool = True,
-                 allowed_hosts: Iterable[str] = (), access_log: bool = False):
+    def __init__(self, pool: CheckPool, *, host: str = "127.0.0.1", allowed_hosts: Iterable[str] = (),
+                 max_upload: int = MAX_UPLOAD_BYTES, access_log: bool | None = None):
         self.pool = pool
         self.max_upload = max_upload
         self.max_request = max_upload + FORM_OVERHEAD
-        self.loopback = loopback
+        listen = host.strip("[]").lower()
+        self.loopback_names = (*LOOPBACK_NAMES, f"[{listen}]" if ":" in listen else listen) if is_loopback(host) else ()
         self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
-        self.access_log = access_log
+        self.local = bool(self.loopback_names) and not self.allowed_hosts
+        self.access_log = not self.local if access_log is None else access_log  # a service logs requests
         files = resources.files("photocheck.web").joinpath("static")
         self._static = {path: (files.joinpath(f).read_bytes(), ctype) for path, (f, ctype) in _STATIC.items()}
         # the page shows the upload cap, and says where the photo goes: this computer or a school's server
         page, ctype = self._static["/"]
         page = page.replace(b'data-max-bytes="26214400"', f'data-max-bytes="{max_upload}"'.encode(), 1)
-        if not (loopback and not self.allowed_hosts):
+        if not self.local:
             page = page.replace(b'data-host="local"', b'data-host="server"', 1)
         self._static["/"] = self._static["/index.html"] = (page, ctype)
 
@@ -180,15 +196,16 @@ class App:
         except RequestError as e:
             status, headers, body = e.status, [_JSON] + e.headers, _json(error_json(e.code, e.zh, e.en, **e.extra))
         except Exception as e:  # a bug in this layer: still a JSON answer, and a log line without data
-            log.exception("internal error on %s %s", method, path)
+            log.error("internal error: %s", describe_error(e))
             status, headers, body = 500, [_JSON], _json(error_json(
                 "internal", f"服务出错（{type(e).__name__}）。请稍后再试。", f"Server error ({type(e).__name__}). Try again later."))
         start_response(f"{status} {_STATUS.get(status, '')}".strip(),
                        [("Content-Length", str(len(body)))] + headers + _HEADERS)
         if self.access_log or status >= 500:
             size = environ.get("CONTENT_LENGTH") or "-"
+            shown = path if path in _ROUTES else "(other)"  # a made-up path may hold a name or an ID number
             log.log(logging.WARNING if status >= 500 else logging.INFO, "%s %s %d in=%s out=%d %.0fms",
-                    method, path, status, size, len(body), 1000 * (time.monotonic() - t0))
+                    method[:10], shown, status, size, len(body), 1000 * (time.monotonic() - t0))
         return [] if method == "HEAD" else [body]
 
     def _route(self, environ: dict, method: str, path: str) -> tuple[int, list, bytes]:
@@ -197,7 +214,7 @@ class App:
             s = self.pool.status()
             return (200 if s["ready"] else 503), [_JSON], _json({"ok": s["ready"] > 0, **s})
         if not host_allowed(environ.get("HTTP_HOST", ""), str(environ.get("SERVER_PORT", "")),
-                            self.loopback, self.allowed_hosts):
+                            self.loopback_names, self.allowed_hosts):
             raise RequestError(421, "host", "只接受本服务的地址。", "This service does not answer to that host name.")
         if path == "/api/check":
             self._only(method, "POST")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import multiprocessing as mp
+import os
 import queue as queue_mod
 import threading
 import time
@@ -73,11 +74,17 @@ def _worker_main(conn) -> None:
             return
         try:
             result = ("ok", answer(**job))
-        except Exception as e:  # a bug: report its type and where, never the photo or its name
-            frames = traceback.extract_tb(e.__traceback__)[-3:]
-            where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in frames)
-            result = ("error", f"{type(e).__name__} at {where}")
+        except Exception as e:
+            result = ("error", describe_error(e))
         conn.send(result)
+
+
+def describe_error(e: BaseException) -> str:
+    """A bug for the log: its type and the last code lines it passed, never its message (which may
+    quote a file name or bytes of the photo)."""
+    frames = traceback.extract_tb(e.__traceback__)[-3:]
+    where = "; ".join(f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in frames)
+    return f"{type(e).__name__} at {where}"
 
 
 @dataclass

@@ -17,7 +17,6 @@ malformed) are JSON like the app's.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import signal
@@ -25,7 +24,7 @@ import webbrowser
 
 import click
 
-from .app import App, MAX_UPLOAD_BYTES, error_json, too_large
+from .app import App, MAX_UPLOAD_BYTES, error_json, is_loopback, too_large
 from .pool import CheckPool
 
 log = logging.getLogger("photocheck.web")
@@ -147,15 +146,6 @@ def bound_port(server) -> int:
     return int(server.effective_listen[0][1])
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs --allowed-host.")
@@ -183,12 +173,11 @@ def serve_cmd(host, port, workers, queue, time_limit, max_upload_mb, allowed_hos
     if not loopback and not allowed_hosts:
         raise click.UsageError(f"--host {host} is reachable from other machines: name the host names students use "
                                "with --allowed-host (e.g. --allowed-host photo.example.edu)")
-    local = loopback and not allowed_hosts
-    logging.basicConfig(level=logging.INFO if (verbose or not local) else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     pool = CheckPool(workers, queue, time_limit)
-    app = App(pool, max_upload=round(max_upload_mb * 2**20), loopback=loopback, allowed_hosts=allowed_hosts,
-              access_log=verbose or not local)
+    app = App(pool, host=host, allowed_hosts=allowed_hosts, max_upload=round(max_upload_mb * 2**20),
+              access_log=True if verbose else None)
+    logging.basicConfig(level=logging.INFO if app.access_log else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         server = make_server(app, host, port)
     except OSError as e:
@@ -200,9 +189,9 @@ def serve_cmd(host, port, workers, queue, time_limit, max_upload_mb, allowed_hos
     except RuntimeError as e:
         server.close()
         raise click.ClickException(str(e))
-    shown = host if ":" not in host else f"[{host}]"
-    url = f"http://{'127.0.0.1' if loopback else shown}:{bound}/"
-    if local:
+    shown = "127.0.0.1" if host == "localhost" else f"[{host.strip('[]')}]" if ":" in host else host
+    url = f"http://{shown}:{bound}/"
+    if app.local:
         click.secho(f"photocheck 照片自查页面 / photo check page: {url}", bold=True)
         click.echo("照片只在本机处理，不会上传或保存。按 Ctrl+C 结束。 / Photos stay on this computer. Ctrl+C to stop.")
     else:
