@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from waitress import wasyncore
 
 from support.serve import ServeProcess, check, multipart_form, request
 from test_web import launch_browser
@@ -286,7 +287,10 @@ def test_server_keeps_uploads_and_answers_in_memory(pool, photo):
         _WATCH.clear()
     finally:
         _WATCH.clear()
-        server.close()
+        # stop the loop from its own thread (closing its sockets from here races its select())
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        t.join(30)
+        server.task_dispatcher.shutdown()
     assert status == 200 and a["verdict"] == "fixed"
     assert _WRITES == []
 
