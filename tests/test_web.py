@@ -155,7 +155,8 @@ def test_phone_original_is_fixed_and_the_download_passes(page, photos, shots, tm
     saved = tmp_path / dl.value.suggested_filename
     dl.value.save_as(str(saved))
     assert saved.name == "IMG_2041_480x640.jpg"
-    assert Image.open(saved).size == (480, 640)
+    with Image.open(saved) as im:
+        assert im.size == (480, 640)
     report = photocheck.check(str(saved), lang="en")
     assert report.ok, [(f.rule, f.value) for f in report.failed]
     page.screenshot(path=str(shots / "laptop_fixed.png"), full_page=True)

@@ -236,7 +236,8 @@ def test_page_in_chromium_two_students_at_once(service, browser, photo, tmp_path
             pg.click("#download")
         saved = tmp_path / dl.value.suggested_filename
         dl.value.save_as(str(saved))
-        assert saved.name == f"{name}_480x640.jpg" and Image.open(saved).size == (480, 640)
+        with Image.open(saved) as im:
+            assert saved.name == f"{name}_480x640.jpg" and im.size == (480, 640)
     assert pages[1].evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
     for pg in pages:
         pg.close()

@@ -44,8 +44,9 @@ class ServeProcess:
 
     @staticmethod
     def _drain(stream, into: list[str]) -> None:
-        for line in stream:
-            into.append(line)
+        with stream:  # closed at end of output, when the server has stopped
+            for line in stream:
+                into.append(line)
 
     def worker_pids(self) -> list[int]:
         """The check workers: children of the server started by multiprocessing's spawn (not its
