@@ -60,7 +60,10 @@ def service(tmp_path_factory):
                        "--allowed-host", HOST, cwd=cwd, env={**os.environ, "TMPDIR": str(tmp)})
     srv.cwd, srv.tmp = cwd, tmp
     yield srv
-    srv.stop()
+    workers = srv.worker_pids()
+    srv.stop()  # SIGTERM, as systemd stops it: the check workers must go with the front process
+    time.sleep(1)
+    assert srv.proc.returncode == 0 and not [p for p in workers if Path(f"/proc/{p}").exists()]
 
 
 def test_two_workers_ready_and_only_the_allowed_host_names_are_served(service):

@@ -201,12 +201,13 @@ def serve_cmd(host, port, workers, queue, time_limit, max_upload_mb, allowed_hos
         webbrowser.open(url)
     signal.signal(signal.SIGTERM, _stop)  # systemd / service managers: stop like Ctrl+C, workers included
     try:
-        server.run()
+        server.run()  # returns on Ctrl+C or SIGTERM (waitress catches the KeyboardInterrupt)
     except KeyboardInterrupt:
-        click.echo("\n已停止 / stopped")
+        pass
     finally:
         server.close()
         pool.close()
+    click.echo("\n已停止 / stopped")
 
 
 def _stop(signum, frame):
