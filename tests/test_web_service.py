@@ -38,10 +38,10 @@ HOST = "photo.example.test"  # the name students use; Chromium maps it to 127.0.
 ID_NUMBER = "110101199001011234"  # an ID-card-style number in a file name: must never reach the log
 
 
-def phone_photo(seed: int = 0) -> bytes:
-    """A compliant portrait as a 2400×3200 camera-size JPEG with sensor-like grain (~0.8 MB):
+def phone_photo(seed: int = 0, size: tuple[int, int] = (2400, 3200)) -> bytes:
+    """A compliant portrait as a camera-size JPEG with sensor-like grain (2400×3200: ~0.8 MB):
     the service must crop it to the standard 480×640 file."""
-    rgb = np.asarray(Image.open(SAMPLES / "upload" / "london_005.jpg").convert("RGB").resize((2400, 3200), Image.BICUBIC))
+    rgb = np.asarray(Image.open(SAMPLES / "upload" / "london_005.jpg").convert("RGB").resize(size, Image.BICUBIC))
     noise = np.random.default_rng(seed).integers(-3, 4, rgb.shape)
     buf = io.BytesIO()
     Image.fromarray(np.clip(rgb + noise, 0, 255).astype(np.uint8)).save(buf, "JPEG", quality=92)
@@ -245,6 +245,40 @@ def test_page_in_chromium_two_students_at_once(service, browser, photo, tmp_path
     for pg in pages:
         pg.close()
     assert outside == [], f"the page made requests elsewhere: {outside}"
+
+
+def test_page_waits_and_retries_when_every_worker_is_busy(service, browser, photo, tmp_path):
+    """Capacity full (2 checking, 1 queued): the page gets 503, waits Retry-After, tries again, and
+    the student still gets the standard file without doing anything."""
+    url = f"http://{HOST}:{service.port}/"
+    heavy = phone_photo(seed=2, size=(4200, 5600))  # 23 MP: each check takes a while
+    (tmp_path / "IMG_2043.jpg").write_bytes(photo)
+    pg = browser.new_page()
+    statuses: list[int] = []
+    pg.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/api/check") else None)
+    pg.goto(url)
+    for attempt in range(3):  # a background check may end just before the page asks: provoke again
+        statuses.clear()
+        fill = [threading.Thread(target=check, args=(service.port, (f"BG_{i}.jpg", heavy))) for i in range(3)]
+        for t in fill:
+            t.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            h = json.loads(request(service.port, "GET", "/healthz")[2])
+            if h["busy"] == 2 and h["queued"] == 1:
+                break
+            time.sleep(0.02)
+        pg.locator("#photo").set_input_files(str(tmp_path / "IMG_2043.jpg"))
+        pg.wait_for_function("() => !document.getElementById('result').hidden && "
+                             "document.getElementById('busy').hidden", timeout=180_000)
+        for t in fill:
+            t.join()
+        if 503 in statuses:
+            break
+        pg.locator("#photo").set_input_files([])
+    assert statuses[0] == 503 and statuses[-1] == 200, statuses
+    assert pg.get_attribute("#verdict", "data-verdict") == "fixed"
+    pg.close()
 
 
 def test_nothing_was_written_to_the_working_folder_or_tmpdir(service, photo):
