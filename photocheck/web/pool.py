@@ -109,7 +109,8 @@ class CheckPool:
         self._alive: set[int] = set()  # pids of started, ready workers
         self._lock = threading.Lock()
         self._closed = False
-        self._inflight = 0
+        self._inflight = 0  # admitted requests: running or waiting for a worker
+        self._running = 0
         self._seconds = 1.0  # running mean of a check's duration, for Retry-After
         self.stats = {"checked": 0, "refused": 0, "timed_out": 0, "failed": 0, "replaced": 0}
 
@@ -190,8 +191,8 @@ class CheckPool:
     def status(self) -> dict[str, Any]:
         with self._lock:
             ready = len(self._alive)
-        return {"workers": self.workers, "ready": ready, "busy": min(self._inflight, self.workers),
-                "queued": max(0, self._inflight - self.workers), "queue": self.queue,
+            busy, queued = self._running, self._inflight - self._running
+        return {"workers": self.workers, "ready": ready, "busy": busy, "queued": queued, "queue": self.queue,
                 "time_limit": self.time_limit, **self.stats}
 
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +208,13 @@ class CheckPool:
             except queue_mod.Empty:
                 self._count("refused")
                 raise Busy(self.retry_after()) from None
-            return self._on(w, job)
+            with self._lock:
+                self._running += 1
+            try:
+                return self._on(w, job)
+            finally:
+                with self._lock:
+                    self._running -= 1
         finally:
             with self._lock:
                 self._inflight -= 1
