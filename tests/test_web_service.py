@@ -257,7 +257,7 @@ def test_page_waits_and_retries_when_every_worker_is_busy(service, browser, phot
     statuses: list[int] = []
     pg.on("response", lambda r: statuses.append(r.status) if r.url.endswith("/api/check") else None)
     pg.goto(url)
-    for attempt in range(3):  # a background check may end just before the page asks: provoke again
+    for _ in range(3):  # a background check may end just before the page asks: provoke again
         statuses.clear()
         fill = [threading.Thread(target=check, args=(service.port, (f"BG_{i}.jpg", heavy))) for i in range(3)]
         for t in fill:

@@ -181,14 +181,14 @@ def serve_cmd(host, port, workers, queue, time_limit, max_upload_mb, allowed_hos
     try:
         server = make_server(app, host, port)
     except OSError as e:
-        raise click.UsageError(f"cannot listen on {host}:{port}: {e}")
+        raise click.UsageError(f"cannot listen on {host}:{port}: {e}") from None
     bound = bound_port(server)
     click.echo(f"正在启动检查进程… / starting {workers} check worker(s)…")
     try:
         pool.start()
     except RuntimeError as e:
         server.close()
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     shown = "127.0.0.1" if host == "localhost" else f"[{host.strip('[]')}]" if ":" in host else host
     url = f"http://{shown}:{bound}/"
     if app.local:
