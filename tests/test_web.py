@@ -4,15 +4,20 @@ A student uploads a compliant file, a phone-style original (fixed and downloaded
 cannot be used, and bad uploads; the page must answer each plainly. Screenshots at laptop and
 phone width go to $PHOTOCHECK_SCREENSHOTS (default: pytest's temp dir) for a person to look at.
 Skips cleanly when Chromium or Playwright is missing (CI installs both).
+
+The server is ``photocheck serve`` exactly as a student runs it (no options: 127.0.0.1, a free
+port, the browser opened on the page), with $BROWSER recording the address it opens.
+The multi-worker service is tested in tests/test_web_service.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
-import threading
-import urllib.request
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +25,11 @@ import pytest
 from PIL import Image
 
 from support.compose import compliant_upload, faces_available, london, on_background, read_rgb
+from support.serve import ServeProcess, check, request
 
 import photocheck
-from photocheck.web.server import MAX_UPLOAD_BYTES, make_server
+from photocheck.web.answer import references_available
+from photocheck.web.app import MAX_UPLOAD_BYTES
 
 CHROMIUM = os.environ.get("PHOTOCHECK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -30,47 +37,63 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 
 @pytest.fixture(scope="module")
-def server():
-    srv = make_server(0)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}/"
-    srv.shutdown()
-    srv.server_close()
+def served(tmp_path_factory):
+    """``photocheck serve`` with no options; $BROWSER writes the address it is asked to open."""
+    d = tmp_path_factory.mktemp("serve-default")
+    opened = d / "opened.txt"
+    recorder = f"{sys.executable} -c 'import sys; open(sys.argv[1], \"w\").write(sys.argv[2])' {shlex.quote(str(opened))} %s"
+    srv = ServeProcess(env={**os.environ, "BROWSER": recorder})
+    yield srv, opened
+    srv.stop()
 
 
-def test_server_binds_loopback_only_and_answers_bad_requests_with_json(server):
+@pytest.fixture(scope="module")
+def server(served) -> str:
+    return served[0].url
+
+
+def test_default_serve_is_loopback_only_opens_the_browser_and_answers_bad_requests_with_json(served):
+    srv, opened = served
+    server = srv.url
     assert server.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(server) as r:  # the page itself, with a policy forbidding outside requests
-        html = r.read().decode()
-        assert "default-src 'none'" in r.headers["Content-Security-Policy"]
+    for _ in range(100):  # the browser is opened right after the address is printed
+        if opened.exists() and opened.read_text():
+            break
+        time.sleep(0.1)
+    assert opened.read_text() == server
+    status, headers, html = request(srv.port, "GET", "/")  # the page, with a policy forbidding outside requests
+    assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
+    html = html.decode()
     assert "http" not in html.replace("http-equiv", "")  # no external scripts, fonts, links
-    req = urllib.request.Request(server + "api/check?name=big.jpg", data=b"\0" * (MAX_UPLOAD_BYTES + 1), method="POST")
+    assert 'data-host="local"' in html  # "processed on this computer only"
     # a page reaching this port under another host name (DNS rebinding) gets nothing
-    with pytest.raises(urllib.error.HTTPError) as other:
-        urllib.request.urlopen(urllib.request.Request(server, headers={"Host": "evil.example:80"}))
-    assert other.value.code == 421
-    with pytest.raises(urllib.error.HTTPError) as err:
-        urllib.request.urlopen(req)
-    body = json.loads(err.value.read())
-    assert err.value.code == 413 and body["verdict"] == "error" and "MB" in body["detail"]["en"]
+    status, _, body = request(srv.port, "GET", "/", headers={"Host": "evil.example:80"})
+    assert status == 421 and json.loads(body)["error"] == "host"
+    status, _, err = check(srv.port, ("big.jpg", b"\0" * (MAX_UPLOAD_BYTES + 1)))
+    assert status == 413 and err["verdict"] == "error" and "25 MB" in err["detail"]["en"]
+    assert srv.proc.poll() is None
 
 
 # -- the browser --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def launch_browser(tmp_path_factory, *args: str):
+    """A headless Chromium context (a generator for module fixtures); skips without Chromium or Playwright."""
     if not CHROMIUM:
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as p:
         ctx = p.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True,
-                                                   args=FLAGS, accept_downloads=True,
+                                                   args=FLAGS + list(args), accept_downloads=True,
                                                    viewport={"width": 1280, "height": 900})
         yield ctx
         ctx.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    yield from launch_browser(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +155,8 @@ def test_phone_original_is_fixed_and_the_download_passes(page, photos, shots, tm
     saved = tmp_path / dl.value.suggested_filename
     dl.value.save_as(str(saved))
     assert saved.name == "IMG_2041_480x640.jpg"
-    assert Image.open(saved).size == (480, 640)
+    with Image.open(saved) as im:
+        assert im.size == (480, 640)
     report = photocheck.check(str(saved), lang="en")
     assert report.ok, [(f.rule, f.value) for f in report.failed]
     page.screenshot(path=str(shots / "laptop_fixed.png"), full_page=True)
@@ -184,7 +208,7 @@ def test_enrollment_slot(page, photos, shots):
     when the authenticity rules are installed; without them the page says it did not compare."""
     verdict = _check(page, photos["phone"], ref=photos["phone"])
     note = page.inner_text("#refnote")
-    if photocheck.web.server.references_available():
+    if references_available():
         from photocheck.rules import all_rules
 
         if "authenticity.enrollment_reuse" not in {r.id for r in all_rules()}:

@@ -240,6 +240,10 @@ def _run_local(tasks, workers: int, on_result, progress_tick) -> None:
     ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["photocheck.batch.work", "photocheck.analysis", "photocheck.check"])
+        # Python 3.11's fork server starts as `python -c` and ignores the parent's sys.path, so the
+        # working folder comes first: run in a source checkout (the README's Quick start after
+        # `pip install .`), the workers imported that checkout's photocheck, which has no models.
+        os.environ.setdefault("PYTHONSAFEPATH", "1")
     pending = list(tasks)
     suspects: dict[str, int] = {}
     restarts = 0

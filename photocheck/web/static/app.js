@@ -1,9 +1,12 @@
-// photocheck page: pick or drop a photo, send it to this computer's photocheck server, show the answer.
-// No external requests: everything goes to the same origin (127.0.0.1).
+// photocheck page: pick or drop a photo, send it to the photocheck server that served this page
+// (POST /api/check, docs/api.md), show the answer. No external requests: same origin only.
 "use strict";
 
-const MAX_BYTES = 25 * 1024 * 1024; // same cap as the server
 const $ = (id) => document.getElementById(id);
+const root = document.documentElement;
+const MAX_BYTES = Number(root.dataset.maxBytes) || 25 * 1024 * 1024; // the server writes its own cap here
+const LOCAL = root.dataset.host !== "server"; // a student's own computer, or a school's service
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const state = { photo: null, reference: null, busy: false, downloadUrl: null, thumbs: {} };
 
 function both(zh, en) {
@@ -163,8 +166,9 @@ async function check() {
   state.again = false;
   const total = state.photo.size + (state.reference ? state.reference.size : 0);
   if (total > MAX_BYTES) {
-    localError(`文件太大（${(total / 1048576).toFixed(1)} MB），最大 25 MB。请上传照片原图，不要上传视频或压缩包。`,
-               `The files are too large (${(total / 1048576).toFixed(1)} MB); the limit is 25 MB. Upload the photo itself, not a video or an archive.`);
+    const mb = +(MAX_BYTES / 1048576).toFixed(1);
+    localError(`文件太大（${(total / 1048576).toFixed(1)} MB），最大 ${mb} MB。请上传照片原图，不要上传视频或压缩包。`,
+               `The files are too large (${(total / 1048576).toFixed(1)} MB); the limit is ${mb} MB. Upload the photo itself, not a video or an archive.`);
     return;
   }
   if (state.photo.size === 0) {
@@ -173,24 +177,37 @@ async function check() {
   }
   showBusy(true);
   $("result").hidden = true; // never show the previous photo's verdict for this one
-  const q = new URLSearchParams({ photo: String(state.photo.size), name: state.photo.name || "photo.jpg" });
-  if (state.reference) q.set("ref_name", state.reference.name || "enrollment.jpg");
-  const parts = state.reference ? [state.photo, state.reference] : [state.photo];
+  const form = new FormData();
+  form.append("photo", state.photo, state.photo.name || "photo.jpg");
+  if (state.reference) form.append("reference", state.reference, state.reference.name || "enrollment.jpg");
+  form.append("lang", root.dataset.lang || "zh");
   try {
-    const resp = await fetch("/api/check?" + q.toString(), {
-      method: "POST", body: new Blob(parts), headers: { "Content-Type": "application/octet-stream" },
-    });
-    let data = null;
-    try { data = await resp.json(); } catch (e) { data = null; }
+    let resp, data;
+    for (let attempt = 1; ; attempt++) {
+      resp = await fetch("/api/check", { method: "POST", body: form });
+      try { data = await resp.json(); } catch (e) { data = null; }
+      // every check worker busy: wait as long as the server asks, a few times, before giving up
+      if (resp.status !== 503 || !data || !data.retry_after || attempt > 3) break;
+      const wait = Math.min(data.retry_after, 30);
+      $("busy-retry").replaceChildren(both(`服务器繁忙，${wait} 秒后自动重试（第 ${attempt} 次）…`,
+                                           `The server is busy; retrying in ${wait} s (attempt ${attempt})…`));
+      $("busy-retry").hidden = false;
+      await sleep(wait * 1000);
+      $("busy-retry").hidden = true;
+    }
     if (!data) {
-      localError(`检查服务没有给出结果（HTTP ${resp.status}）。请重新启动 photocheck serve 后再试。`,
-                 `The check service gave no answer (HTTP ${resp.status}). Restart photocheck serve and try again.`);
+      localError(`检查服务没有给出结果（HTTP ${resp.status}）。` + (LOCAL ? "请重新启动 photocheck serve 后再试。" : "请稍后再试。"),
+                 `The check service gave no answer (HTTP ${resp.status}). ` + (LOCAL ? "Restart photocheck serve and try again." : "Try again later."));
     } else {
       render(data);
     }
   } catch (e) {
-    localError("无法连接本机的检查服务。请确认运行 photocheck serve 的窗口没有关闭。",
-               "Cannot reach the check service on this computer. Make sure the window running photocheck serve is still open.");
+    if (LOCAL) {
+      localError("无法连接本机的检查服务。请确认运行 photocheck serve 的窗口没有关闭。",
+                 "Cannot reach the check service on this computer. Make sure the window running photocheck serve is still open.");
+    } else {
+      localError("无法连接检查服务器。请检查网络后再试。", "Cannot reach the check server. Check your connection and try again.");
+    }
   } finally {
     showBusy(false);
     if (state.again) check();
