@@ -305,8 +305,10 @@ _WATCH = threading.Event()
 
 
 def _audit(event, args):
+    # Python's own bytecode cache (a module imported for the first time in a fresh checkout) is
+    # not photo data; anything else opened for writing is
     if event == "open" and _WATCH.is_set() and isinstance(args[2], int) and \
-            args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            args[2] & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and "__pycache__" not in str(args[0]):
         _WRITES.append(str(args[0]))
 
 
