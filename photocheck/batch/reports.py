@@ -13,7 +13,7 @@ import io
 import json
 from pathlib import Path
 
-from .runner import atomic_write
+from .atomic import atomic_write
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 

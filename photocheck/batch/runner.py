@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ..io import PHOTO_EXTENSIONS
+from .atomic import atomic_write, inside
 from .match import Frame, Issue, exif_seconds, match
 from .roster import Roster, _shot_key, natural_key, read_roster
 from .scan import ScannedFile, keep_order, scan, shot_from_name
@@ -120,26 +121,6 @@ def output_name(template: str, row) -> tuple[str | None, str | None]:
     if any(c in _BAD_NAME_CHARS for c in name) or name.startswith(".") or ".." in name or len(name.encode()) > 200:
         return None, f"unsafe file name {name!r}"
     return name, None
-
-
-def _inside(child: Path, parent: Path) -> bool:
-    try:
-        child.resolve().relative_to(parent.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-# -- atomic writes -------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 # -- journal -------------------------------------------------------------------------------------
@@ -364,7 +345,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
         raise BatchUsageError(f"照片文件夹不存在：{shots}", f"shots folder not found: {shots}")
     if out.exists() and not out.is_dir():
         raise BatchUsageError(f"输出位置已存在且不是文件夹：{out}", f"the output path exists and is not a folder: {out}")
-    if _inside(out, shots):
+    if inside(out, shots):
         raise BatchUsageError(f"输出文件夹不能放在照片文件夹里面：{out}", f"the output folder must not be inside the shots folder: {out}")
     if references and not Path(references).is_dir():
         raise BatchUsageError(f"参考照片文件夹不存在：{references}", f"references folder not found: {references}")
@@ -609,7 +590,7 @@ def write_outputs(report: dict, roster: Roster, journal: Journal, by_rel: dict, 
             continue
         sub = "upload" if s["status"] == "ok" else "review"
         target = out / sub / name
-        if not _inside(target, out):
+        if not inside(target, out):
             s["findings"].append(_finding("output_name", "输出路径越界，未写出。" if zh else "output path outside OUT_DIR refused."))
             s["status"] = "failed" if s["status"] == "ok" else s["status"]
             continue
