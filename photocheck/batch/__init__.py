@@ -8,6 +8,7 @@ export upload files, and report (``photocheck batch``; see docs/batch.md).
 from __future__ import annotations
 
 from .roster import Roster, RosterError, Row, read_roster
-from .runner import BatchInterrupted, BatchResult, BatchUsageError, run_batch
+from .errors import BatchInterrupted, BatchUsageError
+from .runner import BatchResult, run_batch
 
 __all__ = ["run_batch", "BatchResult", "BatchUsageError", "BatchInterrupted", "read_roster", "Roster", "Row", "RosterError"]

@@ -34,7 +34,8 @@ def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_t
     Interrupted? Run the same command again: finished files are not analysed twice.
     """
     from .roster import RosterError
-    from .runner import BatchInterrupted, BatchUsageError, run_batch
+    from .errors import BatchInterrupted, BatchUsageError
+    from .runner import run_batch
 
     zh = lang == "zh"
     try:
