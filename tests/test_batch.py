@@ -227,6 +227,22 @@ def test_duplicates_by_bytes_and_by_image(tmp_path, sample):
     assert sum(i["kind"] == "duplicate" for i in r.report["mismatches"]) == 2
 
 
+def test_copies_named_by_the_file_manager_are_the_duplicates_not_the_camera_file(tmp_path, sample):
+    shots = copy_shots(tmp_path)
+    for copy in ("DSC_0412 (1).JPG", "DSC_0412 - 副本.JPG"):  # same bytes
+        shutil.copy(shots / "DSC_0412.JPG", shots / copy)
+    im = Image.open(shots / "DSC_0413.JPG")
+    im.save(shots / "DSC_0413 - Copy.JPG", "JPEG", quality=85, exif=im.getexif().tobytes())  # same image, other bytes
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en", settings=FAST)
+    fs = {f["file"]: f for f in r.report["files"]}
+    for copy, orig in (("DSC_0412 (1).JPG", "DSC_0412.JPG"), ("DSC_0412 - 副本.JPG", "DSC_0412.JPG"),
+                       ("DSC_0413 - Copy.JPG", "DSC_0413.JPG")):
+        assert (fs[copy]["status"], fs[copy]["duplicate_of"]) == ("duplicate", orig), copy
+        assert fs[orig]["status"] == "used"
+    assert by_shot(r)["1"]["file"] == "DSC_0412.JPG" and by_shot(r)["2"]["file"] == "DSC_0413.JPG"
+    assert sum(i["kind"] == "duplicate" for i in r.report["mismatches"]) == 3
+
+
 def test_files_renamed_by_shot_number_override_the_order(tmp_path, sample):
     shots = copy_shots(tmp_path)
     os.rename(shots / "DSC_0419.JPG", shots / "007.JPG")  # staff sorted out the swap by hand
