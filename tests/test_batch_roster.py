@@ -1,12 +1,17 @@
 """The registration form (``--roster``) and the spreadsheets offices produce, without models: real
-.xls files written with xlwt (what Excel 97–2003 writes), .xlsx, CSV."""
+.xls files written with xlwt (what Excel 97–2003 writes), .xlsx, CSV; and the join of a name-only
+log to the form, with the face evidence given as synthetic unit vectors. The same join on real
+photos is asserted in test_batch.py (test_roster_…)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from photocheck.batch.registration import read_registration
-from photocheck.batch.roster import RosterError, read_roster
+from photocheck.batch.join import join_log, not_photographed, one_edit, settle
+from photocheck.batch.registration import Registration, Student, read_registration
+from photocheck.batch.roster import RosterError, Row, read_roster
 
 xlwt = pytest.importorskip("xlwt")
 
@@ -149,3 +154,91 @@ def test_a_form_without_the_columns_or_with_a_number_given_twice_is_refused(tmp_
         read_registration(write_form(tmp_path / "g.xls", rows, sheets=("报名表",)))
     assert "202531000 appears twice with different names (row 3: 王晓明, row 5: 王小明)" in e.value.message("en")
     assert "sheet '报名表'" in e.value.message("en")
+
+
+def test_cli_refuses_a_bad_form_with_exit_code_2_and_no_traceback(tmp_path):
+    from photocheck.cli import main
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (tmp_path / "log.csv").write_text("拍摄号,姓名\n1,王芳\n", encoding="utf-8")
+    bad = _bad_xls(tmp_path) / "truncated.xls"
+    res = CliRunner().invoke(main, ["batch", str(shots), "--log", str(tmp_path / "log.csv"), "--roster", str(bad),
+                                    "--out", str(tmp_path / "out"), "--lang", "en", "--exit-zero"])
+    assert res.exit_code == 2 and str(bad) in res.output and "cannot read the .xls file" in res.output
+    assert "Traceback" not in res.output and not (tmp_path / "out").exists()
+
+
+# -- the join ----------------------------------------------------------------------------------------
+def form(*people) -> Registration:
+    return Registration("f.xls", "报名表", [Student(k + 3, sid, name, department=dept) for k, (sid, name, dept) in enumerate(people)], [])
+
+
+REG = form(("1001", "王晓明", "信息学院"), ("1002", "王芳", "信息学院"), ("1003", "李娜", "信息学院"),
+           ("1004", "张敏", "信息学院"), ("2001", "王芳", "数学学院"), ("2002", "王晓民", "数学学院"), ("2003", "刘洋", "数学学院"))
+
+
+def log(*rows) -> list[Row]:
+    return [Row(k + 2, str(k + 1), sid, name) for k, (sid, name) in enumerate(rows)]
+
+
+def test_join_by_number_by_name_and_never_by_guess():
+    rows = log(("", "李  娜"), ("1004", "张敏"), ("", "王芳"), ("", "王小明"), ("", "赵六"), ("1004", "王芳"),
+               ("9999", "钱七"), ("1001", "王小明"))
+    joins = join_log(rows, REG)
+    assert [j.how for j in joins] == ["name", "student_id", "ambiguous", "near", "none", "conflict", "not_registered", "student_id"]
+    assert [r.student_id for r in rows] == ["1003", "1004", "", "", "", "1004", "9999", "1001"]
+    assert rows[0].name == "李娜" and joins[0].log_name == "李  娜"  # the form's spelling, the log's kept in the join
+    # 同名: both students, whatever their department
+    assert [c.student_id for c in joins[2].candidates] == ["1002", "2001"] and not joins[2].decided
+    # one character off: the shoot's department (信息学院) only, not 王晓民 of 数学学院
+    assert [c.student_id for c in joins[3].candidates] == ["1001"] and not joins[3].decided
+    # a number and a name that are two different students: both are candidates
+    assert {c.student_id for c in joins[5].candidates} == {"1004", "1002", "2001"}
+    assert joins[7].name_differs and joins[7].message()[0] == "warn"
+    status, zh, en = joins[2].message()
+    assert status == "fail" and "1002 王芳 (信息学院); 2001 王芳 (数学学院)" in en and "nothing is exported" in en
+    # students of the form that no row is nor may be: not those of the unresolved rows
+    assert [s.student_id for s in not_photographed(REG, joins)] == ["2002", "2003"]
+
+
+def test_near_names_of_other_groups_only_when_nothing_closer():
+    rows = log(("", "王晓明"), ("", "刘阳"))
+    joins = join_log(rows, REG)
+    assert [c.student_id for c in joins[1].candidates] == ["2003"]  # 刘洋 of 数学学院: no one of 信息学院 is close
+    assert one_edit("王芳", "汪芳") and not one_edit("王芳", "王芳") and not one_edit("王晓明", "王小民")
+
+
+def unit(k: int, noise: float = 0.0) -> np.ndarray:
+    v = np.random.default_rng(k).normal(size=128)
+    if noise:
+        v = v / np.linalg.norm(v) + noise * np.random.default_rng(k + 99).normal(size=128) / np.sqrt(128)
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def test_the_face_settles_a_row_only_when_exactly_one_candidate_is_confirmed():
+    same = 0.6
+    photo_of_1002 = unit(1002, noise=0.3)
+    cases = {  # references available → (how, student id or why not)
+        "one confirmed": ({"1002": unit(1002), "2001": unit(2001)}, ("face", "1002")),
+        "the other has no reference": ({"1002": unit(1002)}, ("face", "1002")),
+        "the photo is neither": ({"1002": unit(5), "2001": unit(2001)}, ("ambiguous", "no_confirm")),
+        "both look alike": ({"1002": unit(1002), "2001": unit(1002, noise=0.2)}, ("ambiguous", "several")),
+        "no reference": ({}, ("ambiguous", "no_reference")),
+    }
+    for what, (refs, (how, expect)) in cases.items():
+        rows = log(("", "王芳"))
+        j = join_log(rows, REG)[0]
+        settle(j, rows[0], photo_of_1002, refs, same, taken=set())
+        got = (j.how, j.student.student_id if j.student else j.why_not)
+        assert got == (how, expect), what
+        assert rows[0].student_id == ("1002" if how == "face" else ""), what
+        if how == "face":
+            assert j.similarities["1002"] >= same and "similarity" in j.message()[2]
+    # a row without a photo stays unresolved; a student already joined to another row is never chosen
+    rows = log(("", "王芳"))
+    j = join_log(rows, REG)[0]
+    settle(j, rows[0], None, {"1002": unit(1002)}, same, set())
+    assert (j.decided, j.why_not) == (False, "no_photo")
+    settle(j, rows[0], photo_of_1002, {"1002": unit(1002)}, same, taken={"1002"})
+    assert (j.decided, j.why_not, rows[0].student_id) == (False, "taken", "")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from .duplicates import content_duplicates
+from .join import RowJoin, candidate_ids, not_photographed, settle
 from .journal import Journal
 from .match import Frame, Issue, exif_seconds, match
+from .registration import Registration
 from .roster import Roster, _shot_key, mask_id, natural_key
 from .scan import ScannedFile, keep_order, shot_from_name
 from .work import pick_lang, score
@@ -19,8 +21,11 @@ def finding(kind: str, msg: str, status: str = "fail", value=None) -> dict:
 
 
 def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref_files, cfg, lang,
-                 shots, log, references) -> tuple[dict, dict]:
-    """(records by file name, the report dict)."""
+                 shots, log, references, registration: Registration | None = None,
+                 joins: list[RowJoin] | None = None) -> tuple[dict, dict]:
+    """(records by file name, the report dict). ``joins``: what :func:`photocheck.batch.join.join_log`
+    decided per log row, when a registration form was given; rows it left unresolved are settled by
+    the face here, or reported with their candidates."""
     zh = lang == "zh"
     recs = {}
     for f in files:  # the record is keyed by content; the name is today's name of the file
@@ -67,13 +72,18 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         frames.append(Frame(r["rel"], s, np.array(r["embedding"], np.float32), order[r["rel"]], shot_from_name(r["rel"], shot_keys)))
 
     refs = {}
+    ref_by_id: dict[str, np.ndarray] = {}  # student id → reference embedding
     ref_missing = []
     if references:
         for j, row in enumerate(roster.rows):
-            entry = ref_files.get(row.student_id)
-            rec = journal.records.get(entry[1] + ":ref") if entry else None
-            if rec and rec.get("embedding"):
-                refs[j] = np.array(rec["embedding"], np.float32)
+            for sid in candidate_ids(joins[j] if joins else None, row):
+                entry = ref_files.get(sid)
+                rec = journal.records.get(entry[1] + ":ref") if entry else None
+                if rec and rec.get("embedding"):
+                    ref_by_id[sid] = np.array(rec["embedding"], np.float32)
+            embs = [ref_by_id[sid] for sid in candidate_ids(joins[j] if joins else None, row) if sid in ref_by_id]
+            if embs:
+                refs[j] = embs[0] if len(embs) == 1 else np.stack(embs)
             else:
                 ref_missing.append(row.shot_no)
     m = match(frames, roster.rows, refs, cfg)
@@ -81,7 +91,13 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
 
     by_rel = {r["rel"]: r for r in candidates}
     students = []
-    for row, rm in zip(roster.rows, m.rows):
+    taken = {rj.student.student_id for rj in joins or [] if rj.student}
+    for j, (row, rm) in enumerate(zip(roster.rows, m.rows)):
+        rj = joins[j] if joins else None
+        if rj is not None and not rj.decided:
+            settle(rj, row, m.subjects[rm.subject].embedding if rm.subject is not None else None, ref_by_id,
+                   cfg["identity"]["same_person"], taken)
+            taken |= {rj.student.student_id} if rj.student else set()
         entry = _row_entry(row, roster)
         findings = []
         if rm.subject is not None:
@@ -104,6 +120,8 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         if rm.how == "ambiguous":
             iss = next(i for i in m.issues if i.kind == "ambiguous" and row.shot_no in i.shot_nos)
             findings.append(finding("ambiguous", iss.zh if zh else iss.en))
+        if rj is not None:
+            status = _join_verdict(rj, entry, status, findings, issues, lang)
         entry["status"] = status
         entry["matched_by"] = rm.how or None
         entry["similarity"] = None if rm.similarity is None else round(rm.similarity, 3)
@@ -141,10 +159,10 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     fcounts = {}
     for f in file_list:
         fcounts[f["status"]] = fcounts.get(f["status"], 0) + 1
-    notes = list(roster.notes) + list(m.notes)
+    notes = list(roster.notes) + (registration.notes if registration else []) + list(m.notes)
     if ref_missing:
         notes.append(f"no usable reference photo for shot(s) {', '.join(ref_missing)}")
-    return by_rel, {
+    report = {
         "photocheck_batch": 1,
         "shots": str(shots), "log": str(log), "references": str(references) if references else None,
         "summary": {"log_rows": len(roster.rows), "files": len(files), "students": counts, "files_by_status": fcounts,
@@ -155,6 +173,35 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         "students": students,
         "files": file_list,
     }
+    if registration is not None:
+        report["roster"] = _roster_summary(registration, joins)
+        report["summary"]["not_photographed"] = len(report["roster"]["not_photographed"])
+    return by_rel, report
+
+
+def _join_verdict(rj: RowJoin, entry: dict, status: str, findings: list[dict], issues: list[Issue], lang: str) -> str:
+    """Put what the join decided on a student entry; a row whose student is not decided becomes a
+    mismatch (when it has a photo) and a problem at the top of the report. Returns the status."""
+    entry["roster"] = rj.to_dict()
+    said = rj.message()
+    if said is None:
+        return status
+    level, zh, en = said
+    findings.append(finding("roster", zh if lang == "zh" else en, level))
+    if rj.decided:
+        return status
+    issues.append(Issue("roster", [entry["shot_no"]], [f for f in [entry["file"], *entry["retakes"]] if f], zh, en))
+    return "mismatch" if status in ("ok", "failed") else status
+
+
+def _roster_summary(registration: Registration, joins: list[RowJoin]) -> dict:
+    how: dict[str, int] = {}
+    for rj in joins:
+        how[rj.how] = how.get(rj.how, 0) + 1
+    return {"file": registration.file, "sheet": registration.sheet, "students": len(registration.students),
+            "joined_by": how, "unresolved": sum(not rj.decided for rj in joins),
+            "not_photographed": [{**s.public(), "line": s.line, "extra": dict(s.columns)}
+                                 for s in not_photographed(registration, joins)]}
 
 
 def _row_entry(row, roster) -> dict:

@@ -57,6 +57,8 @@ def write_outputs(report: dict, roster: Roster, journal: Journal, by_rel: dict, 
     for s in report["students"]:
         if s["shot_no"] is None or s["file"] is None or s["status"] not in ("ok", "mismatch"):
             continue
+        if s.get("roster") and not s["roster"]["decided"]:
+            continue  # who this is was not decided: a file named for a guessed student could show the wrong person
         rec = by_rel.get(s["file"])
         if not rec or not rec.get("staged") or not rec.get("upload_ok"):
             continue

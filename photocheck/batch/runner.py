@@ -25,9 +25,11 @@ from .assemble import build_report
 from .atomic import inside
 from .cluster import run_dask
 from .errors import BatchInterrupted, BatchUsageError
+from .join import join_log
 from .journal import STATE_DIR, Journal
 from .outputs import check_template, output_name, stale_outputs, write_outputs
 from .pool import run_local
+from .registration import read_registration
 from .roster import natural_key, read_roster
 from .scan import scan
 from .settings import load_settings
@@ -64,10 +66,11 @@ def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thu
 
 
 def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=False, scheduler=None,
-              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None) -> BatchResult:
+              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None, roster=None) -> BatchResult:
     """Run the whole batch and write ``OUT_DIR/upload/*.jpg``, ``report.json``, ``report.csv``,
     ``report.html``. ``settings``: a dict from :func:`load_settings` or a TOML file laid over
-    ``photocheck/batch/settings.toml``. Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
+    ``photocheck/batch/settings.toml``. ``roster``: the registration form (.xls/.xlsx/.csv) joined to
+    the log (:mod:`photocheck.batch.join`). Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
     inputs; :class:`BatchInterrupted` (or KeyboardInterrupt) when stopped — rerun to continue.
 
     >>> from photocheck.batch import run_batch
@@ -86,7 +89,9 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
     if references and not Path(references).is_dir():
         raise BatchUsageError(f"参考照片文件夹不存在：{references}", f"references folder not found: {references}")
     check_template(name_template)
-    roster = read_roster(log)
+    log_rows = read_roster(log)
+    registration = read_registration(roster) if roster else None
+    joins = join_log(log_rows.rows, registration) if registration else None
     workers = max(1, int(workers or os.cpu_count() or 1))
 
     files = scan(shots)
@@ -131,8 +136,9 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
             if bar:
                 bar.__exit__(None, None, None)
 
-        by_rel, report = build_report(files, roster, journal, ref_files, cfg, lang, shots, log, references)
-        write_outputs(report, roster, journal, by_rel, out, name_template, force, lang)
+        by_rel, report = build_report(files, log_rows, journal, ref_files, cfg, lang, shots, log, references,
+                                      registration, joins)
+        write_outputs(report, log_rows, journal, by_rel, out, name_template, force, lang)
         stale_outputs(report, out, lang)
         paths = reports.write_all(report, out, lang)
     finally:
