@@ -10,8 +10,9 @@ from .join import RowJoin, candidate_ids, not_photographed, settle
 from .journal import Journal
 from .match import Frame, Issue, exif_seconds, match
 from .registration import Registration
-from .roster import Roster, _shot_key, mask_id, natural_key
+from .roster import Roster, _shot_key, natural_key
 from .scan import ScannedFile, keep_order, shot_from_name
+from .tables import mask_id
 from .work import pick_lang, score
 
 

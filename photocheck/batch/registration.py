@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from .roster import lossy_note, mask_id
-from .tables import RosterError, norm_header, pick_sheet, read_sheets, sheet_note
+from .roster import lossy_note
+from .tables import RosterError, mask_id, norm_header, pick_sheet, read_sheets, row_text, sheet_note
 
 #: canonical column → accepted headers (compared as :func:`photocheck.batch.tables.norm_header` does)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,7 @@ def read_registration(path: str | os.PathLike) -> Registration:
         get = lambda k: cells[index[k]] if k in index else ""  # noqa: E731
         sid, name = get("student_id"), get("name")
         if not sid:
-            text = name or " ".join(c for c in cells if c)[:40]
+            text = name or row_text(cells)
             notes.append(f"{os.path.basename(file)} {word} {r + 1} left out (no student number): {text}")
             continue
         cols = {h: cells[i] for i, h in shown.items() if cells[i]}

@@ -1,7 +1,7 @@
 """report.json, report.csv (UTF-8 with BOM for Chinese Excel, safe against formula injection) and
 report.html (one self-contained page for staff: mismatches first, a thumbnail per student).
 
-ID-document numbers are already masked in the report dict (see ``roster.mask_id``); nothing here
+ID-document numbers are already masked in the report dict (see ``tables.mask_id``); nothing here
 ever sees the full number.
 """
 

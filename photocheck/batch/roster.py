@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from .tables import RosterError, Sheet, pick_sheet, read_sheets, sheet_note
+from .tables import RosterError, mask_id  # noqa: F401 (re-exported: part of this module's API)
+from .tables import Sheet, pick_sheet, read_sheets, row_text, sheet_note
 
 #: canonical column → accepted headers (compared case- and space-insensitively)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -56,20 +57,6 @@ class Roster:
 def natural_key(s: str) -> tuple:
     """Sort key that orders "2" before "10" and "A-9" before "A-10"."""
     return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.findall(r"\d+|\D+", s))
-
-
-def mask_id(value: str) -> str:
-    """Mask an ID-document number for reports: keep the first 3 and last 4 characters.
-
-    >>> mask_id("110105199001011234")
-    '110***********1234'
-    >>> mask_id("12345")
-    '*****'
-    """
-    v = (value or "").strip()
-    if len(v) <= 8:
-        return "*" * len(v)
-    return v[:3] + "*" * (len(v) - 7) + v[-4:]
 
 
 _TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
@@ -132,8 +119,7 @@ def read_roster(path: str | os.PathLike) -> Roster:
             blank += 1
             continue
         if not (get("shot_no") or get("student_id") or get("name")):
-            text = " ".join(c for c in cells if c)[:40]
-            notes.append(f"{ln_word} {ln} skipped (no shot number, student id or name): {text}")
+            notes.append(f"{ln_word} {ln} skipped (no shot number, student id or name): {row_text(cells)}")
             continue
         if not get("shot_no"):
             raise fail(f"第 {ln} 行没有拍摄号。请补上或删除该行。", f"{ln_word} {ln} has no shot number. Fill it in or delete the {ln_word}.")

@@ -189,6 +189,32 @@ def _decode(data: bytes, file: str) -> str:
                          "cannot tell the text encoding. Save it as CSV in UTF-8 or GBK, or as XLSX.") from None
 
 
+def mask_id(value: str) -> str:
+    """Mask an ID-document number for reports: keep the first 3 and last 4 characters.
+
+    >>> mask_id("110105199001011234")
+    '110***********1234'
+    >>> mask_id("12345")
+    '*****'
+    """
+    v = (value or "").strip()
+    if len(v) <= 8:
+        return "*" * len(v)
+    return v[:3] + "*" * (len(v) - 7) + v[-4:]
+
+
+_LONG_NUMBER = re.compile(r"\d{6,}[\dXx]*")
+
+
+def row_text(cells: list[str], limit: int = 40) -> str:
+    """A skipped row's text for a note, with long numbers (ID, phone) masked.
+
+    >>> row_text(["制表人：张三", "", "13800001234"])
+    '制表人：张三 138****1234'
+    """
+    return _LONG_NUMBER.sub(lambda m: mask_id(m.group()), " ".join(c for c in cells if c))[:limit]
+
+
 def norm_header(h: str) -> str:
     """A header as compared: case, spaces, line breaks, "*" marks and a bracketed note dropped.
 
