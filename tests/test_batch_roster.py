@@ -109,9 +109,13 @@ def test_csv_form_and_xlsx_form(tmp_path, encoding):
     assert reg.sheet == "名单" and [(s.student_id, s.id_number) for s in reg.students] == [("202531000", "110101200001011234")]
 
 
-def test_a_tab_separated_export_named_xls_is_read(tmp_path):
-    (tmp_path / "export.xls").write_text("学号\t姓名\n202531000\t王晓明\n", encoding="gbk")
-    assert [s.name for s in read_registration(tmp_path / "export.xls").students] == ["王晓明"]
+def test_a_tab_separated_export_named_xls_is_read_with_padded_headers_and_numbers_as_text(tmp_path):
+    # what web systems export as ".xls": GBK text, headers padded for alignment, numbers written out as "….0"
+    (tmp_path / "export.xls").write_text("学  号\t姓　　名\n202531000.0\t王晓明\n２０２５３１００１\t王芳\n", encoding="gbk")
+    reg = read_registration(tmp_path / "export.xls")
+    assert [(s.student_id, s.name) for s in reg.students] == [("202531000", "王晓明"), ("202531001", "王芳")]
+    (tmp_path / "log.csv").write_text("拍摄号,学号\n1.0,202531000.0\n", encoding="utf-8")
+    assert [(r.shot_no, r.student_id) for r in read_roster(tmp_path / "log.csv").rows] == [("1", "202531000")]
 
 
 def _bad_xls(tmp_path):

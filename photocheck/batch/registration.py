@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 
 from .roster import lossy_note
-from .tables import RosterError, mask_id, norm_header, pick_sheet, read_sheets, row_text, sheet_note
+from .tables import RosterError, mask_id, norm_header, pick_sheet, plain_number, read_sheets, row_text, sheet_note
 
 #: canonical column → accepted headers (compared as :func:`photocheck.batch.tables.norm_header` does)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -95,7 +95,7 @@ def read_registration(path: str | os.PathLike) -> Registration:
         if not any(cells):
             continue
         get = lambda k: cells[index[k]] if k in index else ""  # noqa: E731
-        sid, name = get("student_id"), get("name")
+        sid, name = plain_number(get("student_id")), get("name")
         if not sid:
             text = name or row_text(cells)
             notes.append(f"{os.path.basename(file)} {word} {r + 1} left out (no student number): {text}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .tables import RosterError, mask_id  # noqa: F401 (re-exported: part of this module's API)
-from .tables import Sheet, pick_sheet, read_sheets, row_text, sheet_note
+from .tables import Sheet, pick_sheet, plain_number, read_sheets, row_text, sheet_note
 
 #: canonical column → accepted headers (compared case- and space-insensitively)
 HEADERS: dict[str, tuple[str, ...]] = {
@@ -127,8 +127,8 @@ def read_roster(path: str | os.PathLike) -> Roster:
             raise fail(f"第 {ln} 行（拍摄号 {get('shot_no')}）既没有学号也没有姓名。",
                        f"{ln_word} {ln} (shot {get('shot_no')}) has neither student id nor name.")
         extra = {headers[i]: cells[i] for i in range(len(headers)) if i not in known and headers[i]}
-        rows.append(Row(ln, get("shot_no"), get("student_id"), get("name"), get("code"), get("time"),
-                        get("id_number"), extra))
+        rows.append(Row(ln, plain_number(get("shot_no")), plain_number(get("student_id")), get("name"), get("code"),
+                        get("time"), get("id_number"), extra))
         notes += lossy_note(file, sheet, r, index.get("id_number"), "ID number")
     if not rows:
         raise fail("没有任何数据行。", "no data rows below the header.")

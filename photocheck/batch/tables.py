@@ -203,6 +203,17 @@ def mask_id(value: str) -> str:
     return v[:3] + "*" * (len(v) - 7) + v[-4:]
 
 
+def plain_number(text: str) -> str:
+    """A student or shot number as typed: full-width digits made plain, and the ".0" that a
+    spreadsheet exported as text leaves on a whole number dropped.
+
+    >>> plain_number("202531000.0"), plain_number("２０２５３１０００"), plain_number("A-12")
+    ('202531000', '202531000', 'A-12')
+    """
+    t = unicodedata.normalize("NFKC", text or "").strip()
+    return t[:t.index(".")] if re.fullmatch(r"\d+\.0+", t) else t
+
+
 _LONG_NUMBER = re.compile(r"\d{6,}[\dXx]*")
 
 
@@ -218,11 +229,12 @@ def row_text(cells: list[str], limit: int = 40) -> str:
 def norm_header(h: str) -> str:
     """A header as compared: case, spaces, line breaks, "*" marks and a bracketed note dropped.
 
-    >>> norm_header(" *学号\\n（必填） "), norm_header("Student ID"), norm_header("身份证号(18位)")
-    ('学号', 'student_id', '身份证号')
+    >>> norm_header(" *学号\\n（必填） "), norm_header("Student ID"), norm_header("身份证号(18位)"), norm_header("姓　　名")
+    ('学号', 'student_id', '身份证号', '姓名')
     """
     h = unicodedata.normalize("NFKC", h or "").lstrip("\ufeff").strip().lower()
     h = re.sub(r"[(\[【（].*?[)\]】）]", "", h).strip(" *＊:：")
+    h = re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", h)  # "姓  名": forms pad short headers
     return re.sub(r"[\s_\-]+", "_", h).strip("_")
 
 
