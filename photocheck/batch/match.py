@@ -458,6 +458,9 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                                f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))
     if not refs:
         notes.append("no references: identities not verified; a swap of two students cannot be detected")
+        if not any(r.seconds is not None for r in rows):
+            notes.append("no references and no log times: photos are matched to the log by order alone, so a missing "
+                         "student and a person not in the log would shift the names between them unseen; give --references")
     if offset is None and any(r.seconds is not None for r in rows):
         notes.append("log times could not be used: too few photos fit them to fix the camera clock's offset")
     elif rivals:
