@@ -216,6 +216,21 @@ def test_near_names_of_other_groups_only_when_nothing_closer():
     assert one_edit("王芳", "汪芳") and not one_edit("王芳", "王芳") and not one_edit("王晓明", "王小民")
 
 
+def test_a_typo_that_is_another_groups_name_is_not_joined_to_that_student():
+    # 王晓民 is registered only in 数学学院; this shoot is 信息学院, where 王晓明 is one character off
+    rows = log(("", "李娜"), ("", "张敏"), ("", "王晓民"))
+    j = join_log(rows, REG)[2]
+    assert (j.how, [c.student_id for c in j.candidates], rows[2].student_id) == ("other_group", ["2002", "1001"], "")
+    assert "another department" in j.message()[2] and not j.decided
+    # …unless that name of this shoot's department is someone else's row already: then it is the other group's student
+    rows = log(("", "李娜"), ("", "王晓明"), ("", "王晓民"))
+    assert [(j.how, r.student_id) for j, r in zip(join_log(rows, REG), rows)][2] == ("name", "2002")
+    # a log with a department column says which department the row is
+    rows = log(("", "李娜"), ("", "张敏"), ("", "王晓民"))
+    rows[2].extra["学院"] = "数学学院"
+    assert join_log(rows, REG)[2].how == "name"
+
+
 def unit(k: int, noise: float = 0.0) -> np.ndarray:
     v = np.random.default_rng(k).normal(size=128)
     if noise:

@@ -10,8 +10,12 @@ and get mistyped (王晓明 typed as 王小明), so the join never guesses:
 3. A name that **two or more** students have (同名) is *unresolved* with all of them as candidates.
 4. A name that **no** student has is *unresolved*; its candidates are the registered names one
    character off (one character changed, added or dropped). Of those, only the ones in the
-   department of the log row (or of the rest of the shoot, when the log has no department) and not
-   already joined to another row are offered, unless that leaves none.
+   department of the log row (or of the shoot: the departments of at least two rows joined for
+   sure, when the log has no department) and not already joined to another row are offered,
+   unless that leaves none.
+5. A name that only a student of **another department** has, while a student of the shoot's
+   department not joined elsewhere is one character off, is *unresolved* with both: a typo that
+   happens to be another group's name must not give the photo to that student.
 
 An unresolved row is settled only by the face (:func:`settle`): the row's photo against the reference
 photo of every candidate. Exactly one candidate's reference must confirm it (similarity at or above
@@ -70,7 +74,7 @@ def one_edit(a: str, b: str) -> bool:
 class RowJoin:
     """What the join decided for one log row."""
 
-    how: str  # student_id | name | face | not_registered  (decided) · ambiguous | near | none | conflict  (not)
+    how: str  # student_id | name | face | not_registered  (decided) · ambiguous | near | other_group | none | conflict  (not)
     log_id: str
     log_name: str
     student: Student | None = None  # the registered student, when decided
@@ -130,6 +134,15 @@ class RowJoin:
             return ("fail", f"“{self.log_name}”不在登记表中；相近的姓名：{cands_zh}。未导出。{why_zh}{fix_zh}",
                     f"'{self.log_name}' is not in the registration form; similar names: {cands_en}. Nothing is exported. "
                     f"{why_en}{fix_en}")
+        if self.how == "other_group":
+            first, rest = self.candidates[0], self.candidates[1:]
+            near_zh = "；".join(_who(c, self.similarities, True) for c in rest)
+            near_en = "; ".join(_who(c, self.similarities, False) for c in rest)
+            return ("fail", f"登记表中叫“{self.log_name}”的只有其他院系的 {_who(first, self.similarities, True)}，而本次拍摄院系有相近的姓名："
+                            f"{near_zh}，无法确定是谁，未导出。{why_zh}{fix_zh}",
+                    f"the only '{self.log_name}' in the registration form is {_who(first, self.similarities, False)} of another "
+                    f"department than this shoot's, where a name is one character off: {near_en}. Which one was photographed "
+                    f"cannot be told, so nothing is exported. {why_en}{fix_en}")
         if self.how == "conflict":
             return ("fail", f"记录中的学号 {self.log_id} 与姓名“{self.log_name}”在登记表中不是同一名学生（候选：{cands_zh}），未导出。"
                             f"{why_zh}请更正记录后重新运行。",
@@ -187,8 +200,18 @@ def join_log(rows: list[Row], reg: Registration) -> list[RowJoin]:
         else:
             j.how = "near"  # candidates below, once the shoot's departments are known
         joins.append(j)
+    shoot_departments = _shoot_departments(joins)
     taken = {j.student.student_id for j in joins if j.student}
-    shoot_departments = {j.student.department for j in joins if j.student and j.student.department}
+    for row, j in zip(rows, joins):
+        wanted = {_row_department(row)} - {""} or shoot_departments
+        if j.how == "name" and wanted and j.student.department and j.student.department not in wanted:
+            # a name only another department's student has, while one of this shoot's is a character off:
+            # a typo that hit another group's name is as likely as that student having come today
+            near = [s for s in reg.students if s.department in wanted and s.student_id not in taken
+                    and one_edit(norm_name(s.name), norm_name(row.name))]
+            if near:
+                j.how, j.candidates, j.student = "other_group", [j.student, *near], None
+    taken = {j.student.student_id for j in joins if j.student}
     for row, j in zip(rows, joins):
         if j.how == "near":
             j.candidates = _near(norm_name(row.name), reg.students, _row_department(row), shoot_departments, taken)
@@ -197,6 +220,15 @@ def join_log(rows: list[Row], reg: Registration) -> list[RowJoin]:
         if j.student is not None:
             apply_student(row, j.student)
     return joins
+
+
+def _shoot_departments(joins: list[RowJoin]) -> set[str]:
+    """The departments this shoot is for: those of at least two rows joined for sure (any, when none has two)."""
+    count: dict[str, int] = {}
+    for j in joins:
+        if j.student is not None and j.student.department:
+            count[j.student.department] = count.get(j.student.department, 0) + 1
+    return {d for d, k in count.items() if k >= 2} or set(count)
 
 
 def _near(n: str, students: list[Student], department: str, shoot_departments: set[str], taken: set[str]) -> list[Student]:

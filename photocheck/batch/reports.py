@@ -30,7 +30,7 @@ JOIN_TEXT = {
     "student_id": ("按学号", "by student number"), "name": ("按姓名", "by name"), "face": ("按人脸确认", "by face"),
     "not_registered": ("学号不在登记表", "number not registered"), "ambiguous": ("同名，未确定", "same name, not decided"),
     "near": ("姓名不在登记表", "name not registered"), "none": ("不在登记表", "not registered"),
-    "conflict": ("学号与姓名不符", "number and name disagree"),
+    "conflict": ("学号与姓名不符", "number and name disagree"), "other_group": ("姓名属于其他院系", "name of another department"),
 }
 
 
