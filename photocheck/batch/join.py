@@ -112,10 +112,10 @@ class RowJoin:
             s = self.student
             sim = self.similarities.get(s.student_id)
             return ("warn", f"“{typed}”在登记表中无法唯一确定（候选：{cands_zh}）；照片与 {s.student_id} {s.name} 的参考照片一致"
-                            f"（相似度 {sim:.2f}），已按此匹配。请更正记录。",
+                            f"（相似度 {sim:.2f}），已按此匹配。请在记录中补上学号或更正姓名。",
                     f"'{typed}' does not single out one student in the registration form (candidates: {cands_en}); the photo "
                     f"matches the reference photo of {s.student_id} {s.name} (similarity {sim:.2f}), so it is joined to them. "
-                    "Correct the log.")
+                    "Add the student number to the log or correct the name.")
         if self.decided:
             return None
         why_zh = {"": "", "no_photo": "", "no_reference": "候选学生没有可用的参考照片，无法用人脸确认。",
