@@ -500,6 +500,21 @@ def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     assert len(keys) == len(set(keys)) == SMALL_IMAGES
 
 
+@pytest.mark.skipif(not PHOTOCHECK.exists(), reason="needs the photocheck CLI")
+def test_workers_import_installed_packages_not_files_in_the_current_directory(tmp_path, sample):
+    # README's first command runs in a fresh clone after `pip install .`: the clone's photocheck/ folder
+    # (importable, but without the models) is in the current directory and must not shadow the installed
+    # package in the worker processes, which inherit what the fork server preloaded. An editable install
+    # is found before the current directory, so the test shadows an ordinary installed module instead.
+    _, _, ref, out, cmd = _interrupted_run_setup(tmp_path, sample, workers=2)
+    decoy = tmp_path / "checkout"
+    decoy.mkdir()
+    (decoy / "cv2.py").write_text("def __getattr__(name):\n    raise AttributeError(f'the cv2.py in the current directory has no {name}')\n")
+    run = subprocess.run(cmd + ["--json"], capture_output=True, timeout=300, cwd=decoy)
+    assert run.returncode == 1, run.stderr.decode()[-2000:]
+    assert comparable(json.loads(run.stdout)) == comparable(ref.report)
+
+
 def test_a_crash_on_one_file_does_not_stop_the_batch_and_is_retried(tmp_path, sample, monkeypatch):
     import photocheck.batch.runner as runner
 

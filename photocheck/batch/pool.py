@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing as mp
+import os
 import sys
 from typing import Callable
 
@@ -28,6 +29,27 @@ def _worker_init() -> None:
     cv2.setNumThreads(1)
 
 
+def _start_forkserver() -> None:
+    """Start the fork server without the current directory on its import path.
+
+    It runs ``python -c …``, which puts the current directory first, and CPython 3.11 ignores the
+    parent's ``sys.path`` there: run from a source checkout with photocheck installed (``pip install
+    .``), every worker imported the checkout's ``photocheck/`` — which has no ``photocheck.models`` —
+    and no photo could be analysed. PYTHONSAFEPATH (Python ≥ 3.11) keeps the directory off the path.
+    """
+    from multiprocessing import forkserver
+
+    old = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        forkserver.ensure_running()
+    finally:
+        if old is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = old
+
+
 def run_local(tasks, workers: int, on_result, progress_tick, task_fn: Callable[..., dict]) -> None:
     """Run tasks in a process pool with a bounded number in flight. If a worker dies, the pool is
     rebuilt and the rest resubmitted; a file that was in flight at two deaths is recorded as crashed."""
@@ -39,6 +61,7 @@ def run_local(tasks, workers: int, on_result, progress_tick, task_fn: Callable[.
     ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     if ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["photocheck.batch.work", "photocheck.analysis", "photocheck.check"])
+        _start_forkserver()
     pending = list(tasks)
     suspects: dict[str, int] = {}
     restarts = 0
