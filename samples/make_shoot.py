@@ -17,6 +17,15 @@ The shoot (log rows 1–12, students 2026001–2026012):
   the students of shots 6 and 7 were photographed in swapped order; shot 9 has no photo (missing);
   a person who is not in the log (London 099) was photographed between shots 4 and 5;
   DSC_0424.JPG is broken (truncated); shoot-notes.txt is not an image.
+
+The roster sample (samples/shoot-roster, for ``--roster``; the same photos and references): the log
+as a secretary types it from the handwritten shooting sheet, shot number and name only
+(``shots.csv``), and the department's registration form, "Attachment 2" (``registration.xls``:
+an instructions sheet first, then the form with a merged title row, 学号 as number cells, ID
+numbers as text, a blank row and a footer). The form also lists five students of other
+departments who are not in this shoot; one of them has the same name as shot 1's student (王芳),
+and shot 3's name is mistyped in the log (张明 for 张敏; a 张民 of another department is also one
+character off).
 """
 
 from __future__ import annotations
@@ -182,6 +191,46 @@ def make(out: Path, size: tuple[int, int] = (3000, 2000), repeat: int = 1, refer
                 im.save(ref / f"{sid}.jpg", "JPEG", quality=85)
 
 
+#: students of other departments in the registration form (not in this shoot): (学号, 姓名, 性别, 培养单位, 专业)
+OTHER_GROUPS = [(2026101, "李强", "男", "数学学院", "应用数学"), (2026107, "王芳", "女", "数学学院", "统计学"),
+                (2026112, "张民", "男", "数学学院", "基础数学"), (2026203, "陈晨", "女", "物理学院", "光学"),
+                (2026208, "刘洋洋", "男", "物理学院", "理论物理")]
+SEXES = ["女", "女", "女", "男", "女", "男", "男", "女", "男", "女", "男", "女"]
+TYPO = {3: "张明"}  # shot → the name as typed in the log
+
+
+def make_roster(out: Path, rows: list[dict]) -> None:
+    """The name-only log and the .xls registration form for the shoot whose log rows are ``rows``."""
+    import xlwt  # test extra: only needed to rebuild the sample
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "shots.csv", "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["拍摄号", "姓名"])
+        for r in rows:
+            w.writerow([r["拍摄号"], TYPO.get(r["拍摄号"], r["姓名"])])
+    book = xlwt.Workbook(encoding="utf-8")
+    notes = book.add_sheet("填表说明")
+    notes.write(0, 0, "1. 学号、姓名必填；身份证号请设置为文本格式。")
+    notes.write(1, 0, "2. 每位毕业生一行，请勿合并单元格。")
+    form = book.add_sheet("报名表")
+    head = ["序号", "学号", "姓名", "性别", "身份证号", "培养单位", "专业", "联系电话"]
+    form.write_merge(0, 0, 0, len(head) - 1, "附件2：2026届毕业生图像采集报名表")
+    for c, h in enumerate(head):
+        form.write(1, c, h)
+    people = [(int(r["学号"]), r["姓名"], SEXES[k % 12], "信息学院", "计算机科学与技术", r["身份证号"]) for k, r in enumerate(rows)]
+    people += [(sid, name, sex, dept, major, f"1101012003{(sid * 7) % 12 + 1:02d}{(sid * 13) % 28 + 1:02d}{sid % 1000:03d}{sid % 10}")
+               for sid, name, sex, dept, major in OTHER_GROUPS]
+    for k, (sid, name, sex, dept, major, idn) in enumerate(people):
+        r = k + 2 + (k >= len(rows))  # a blank row between this shoot's department and the others
+        form.write(r, 0, k + 1)
+        form.write(r, 1, float(sid))  # a number cell, as Excel stores a typed student number
+        for c, v in enumerate([name, sex, idn, dept, major, f"1380000{sid % 10000:04d}"], start=2):
+            form.write(r, c, v)
+    form.write(len(people) + 4, 0, "制表人：研究生院培养办")
+    book.save(str(out / "registration.xls"))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(HERE / "shoot"))
@@ -192,6 +241,12 @@ def main() -> None:
     w, h = (int(v) for v in a.size.lower().split("x"))
     make(Path(a.out), (w, h), a.repeat, noise=a.noise)
     print(f"wrote {a.out}")
+    if a.repeat == 1:
+        out = Path(a.out)
+        with open(out / "shots.csv", encoding="utf-8-sig", newline="") as fh:
+            rows = [{**r, "拍摄号": int(r["拍摄号"])} for r in csv.DictReader(fh)]
+        make_roster(out.with_name(out.name + "-roster"), rows)
+        print(f"wrote {out.with_name(out.name + '-roster')}")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from photocheck.check import check
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "shoot"
 SHOTS, LOG, REFS = SAMPLE / "shots", SAMPLE / "shots.csv", SAMPLE / "references"
+NAME_LOG, FORM = REPO / "samples" / "shoot-roster" / "shots.csv", REPO / "samples" / "shoot-roster" / "registration.xls"
 PHOTOCHECK = Path(sys.executable).with_name("photocheck")
 
 pytestmark = pytest.mark.skipif(not SHOTS.is_dir(), reason="samples/shoot is missing (run samples/make_shoot.py)")
@@ -227,6 +228,22 @@ def test_duplicates_by_bytes_and_by_image(tmp_path, sample):
     assert sum(i["kind"] == "duplicate" for i in r.report["mismatches"]) == 2
 
 
+def test_copies_named_by_the_file_manager_are_the_duplicates_not_the_camera_file(tmp_path, sample):
+    shots = copy_shots(tmp_path)
+    for copy in ("DSC_0412 (1).JPG", "DSC_0412 - 副本.JPG"):  # same bytes
+        shutil.copy(shots / "DSC_0412.JPG", shots / copy)
+    im = Image.open(shots / "DSC_0413.JPG")
+    im.save(shots / "DSC_0413 - Copy.JPG", "JPEG", quality=85, exif=im.getexif().tobytes())  # same image, other bytes
+    r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en", settings=FAST)
+    fs = {f["file"]: f for f in r.report["files"]}
+    for copy, orig in (("DSC_0412 (1).JPG", "DSC_0412.JPG"), ("DSC_0412 - 副本.JPG", "DSC_0412.JPG"),
+                       ("DSC_0413 - Copy.JPG", "DSC_0413.JPG")):
+        assert (fs[copy]["status"], fs[copy]["duplicate_of"]) == ("duplicate", orig), copy
+        assert fs[orig]["status"] == "used"
+    assert by_shot(r)["1"]["file"] == "DSC_0412.JPG" and by_shot(r)["2"]["file"] == "DSC_0413.JPG"
+    assert sum(i["kind"] == "duplicate" for i in r.report["mismatches"]) == 3
+
+
 def test_files_renamed_by_shot_number_override_the_order(tmp_path, sample):
     shots = copy_shots(tmp_path)
     os.rename(shots / "DSC_0419.JPG", shots / "007.JPG")  # staff sorted out the swap by hand
@@ -303,6 +320,98 @@ def test_cli_summary_exit_codes_and_json(tmp_path, sample):
     assert res.exit_code == 2 and "no shot-number column" in res.output and "Traceback" not in res.output
     res = CliRunner().invoke(main, ["batch", str(tmp_path / "nope"), "--log", str(LOG), "--exit-zero"])
     assert res.exit_code == 2  # --exit-zero never hides a usage error
+
+
+# -- the registration form (--roster) with a name-only log ------------------------------------------
+def outputs(out: Path) -> dict[str, bytes]:
+    return {f"{p.parent.name}/{p.name}": p.read_bytes() for sub in ("upload", "review") if (out / sub).is_dir()
+            for p in (out / sub).iterdir()}
+
+
+def test_roster_with_references_settles_the_shared_and_the_mistyped_name_by_face(tmp_path, sample):
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, NAME_LOG, out, workers=1, references=REFS, roster=FORM, progress=False, lang="en", settings=FAST)
+    s = by_shot(r)
+    assert list(s) == [str(k) for k in range(1, 13)] and len(r.students) == 13  # every log row once, + the stranger
+    assert {k: v["student_id"] for k, v in s.items()} == {str(k): str(2026000 + k) for k in range(1, 13)}
+    # 王芳 is two students of the form; the photo is the reference of 2026001 (信息学院), not 2026107 (数学学院)
+    assert s["1"]["roster"]["how"] == "face" and [c["student_id"] for c in s["1"]["roster"]["candidates"]] == ["2026001", "2026107"]
+    assert s["1"]["roster"]["candidates"][0]["similarity"] > 0.8 and s["1"]["roster"]["candidates"][1]["similarity"] is None
+    # 张明 was typed for 张敏: one character off, confirmed by the face; the form's name is reported
+    assert (s["3"]["roster"]["how"], s["3"]["roster"]["log_name"], s["3"]["name"]) == ("face", "张明", "张敏")
+    assert {v["roster"]["how"] for k, v in s.items() if k not in ("1", "3")} == {"name"}
+    # the same photos, verdicts and upload files as the sample run whose log has the student numbers
+    assert {k: (v["file"], v["status"]) for k, v in s.items()} == {k: (v["file"], v["status"]) for k, v in by_shot(sample).items()}
+    assert outputs(out) == outputs(Path(sample.out_dir))
+    absent = [x["student_id"] for x in r.report["roster"]["not_photographed"]]
+    assert absent == ["2026101", "2026107", "2026112", "2026203", "2026208"]  # other groups, the other 王芳 among them
+    assert r.report["roster"]["sheet"] == "报名表" and any("read sheet '报名表'" in n for n in r.report["notes"])
+
+
+def test_roster_without_references_flags_both_names_and_exports_nothing_for_them(tmp_path, sample):
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, NAME_LOG, out, workers=1, roster=FORM, progress=False, lang="en", settings=FAST)
+    s = by_shot(r)
+    for k, cands in (("1", ["2026001", "2026107"]), ("3", ["2026003"])):
+        assert (s[k]["status"], s[k]["output"], s[k]["student_id"]) == ("mismatch", None, None), k
+        assert not s[k]["roster"]["decided"] and [c["student_id"] for c in s[k]["roster"]["candidates"]] == cands
+        assert any(i["kind"] == "roster" and i["shot_nos"] == [k] for i in r.report["mismatches"])
+    assert not {"upload/2026001.jpg", "upload/2026003.jpg", "upload/2026107.jpg"} & set(outputs(out))
+    assert "2026107" not in [x["student_id"] for x in r.report["roster"]["not_photographed"]]  # may be shot 1
+    assert r.exit_code == 1
+
+
+def test_roster_a_mistyped_name_is_never_given_to_the_student_it_resembles(tmp_path, sample):
+    log = tmp_path / "typed.csv"
+    log.write_text(NAME_LOG.read_text(encoding="utf-8-sig").replace("4,刘洋", "4,陈晶"), encoding="utf-8-sig")
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, log, out, workers=1, references=REFS, roster=FORM, progress=False, lang="en", settings=FAST)
+    s = by_shot(r)
+    # 陈晶 is one character off 陈静 (shot 5's student), but shot 4's photo is not 陈静: flagged, nothing exported
+    assert [c["student_id"] for c in s["4"]["roster"]["candidates"]] == ["2026005"] and not s["4"]["roster"]["decided"]
+    assert s["4"]["output"] is None and s["4"]["status"] in ("mismatch", "missing")
+    assert s["5"]["student_id"] == "2026005" and outputs(out)["upload/2026005.jpg"] == outputs(Path(sample.out_dir))["upload/2026005.jpg"]
+    assert "upload/2026004.jpg" not in outputs(out)
+
+
+def test_roster_joined_by_student_number_and_every_id_number_masked(tmp_path, sample):
+    from photocheck.batch.registration import read_registration
+
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, LOG, out, workers=1, references=REFS, roster=FORM, progress=False, lang="en", settings=FAST)
+    assert {s["roster"]["how"] for s in r.students if s["shot_no"]} == {"student_id"}
+    assert [f for s in r.students for f in s["findings"] if f["rule"] == "batch.roster"] == []
+    assert by_shot(r)["2"]["extra"]["培养单位"] == "信息学院" and by_shot(r)["2"]["extra"]["联系电话"] == "138****6002"
+    texts = {n: (out / n).read_text(encoding="utf-8-sig") for n in ("report.json", "report.csv", "report.html")}
+    for st in read_registration(FORM).students:
+        for n, t in texts.items():
+            assert st.id_number not in t and st.phone not in t, (n, st.student_id)
+            assert st.id_number[:3] + "*" * 11 + st.id_number[-4:] in t, (n, st.student_id)
+    rows = list(csv.reader(io.StringIO(texts["report.csv"])))
+    assert rows[0][11] == "roster_join" and {r[11] for r in rows[1:13]} == {"by student number"}
+    assert [(r[1], r[3]) for r in rows[14:]] == [(i, "not in this log") for i in ("2026101", "2026107", "2026112", "2026203", "2026208")]
+    assert "In the registration form, not in this log (5)" in texts["report.html"]
+
+
+def test_roster_a_number_and_a_name_of_two_students_export_nothing(tmp_path, sample):
+    log = tmp_path / "log.csv"
+    log.write_text(LOG.read_text(encoding="utf-8-sig").replace("2,2026002,李娜", "2,2026002,王芳"), encoding="utf-8-sig")
+    out = seeded(tmp_path, sample)
+    r = run_batch(SHOTS, log, out, workers=1, roster=FORM, progress=False, lang="en", settings=FAST)
+    s = by_shot(r)["2"]
+    assert (s["roster"]["how"], s["status"], s["output"]) == ("conflict", "mismatch", None)
+    assert [c["student_id"] for c in s["roster"]["candidates"]] == ["2026002", "2026001", "2026107"]
+    assert not any(name.endswith("2026002.jpg") for name in outputs(out))  # not even in review/
+
+
+def test_cli_roster_summary(tmp_path, sample):
+    from photocheck.cli import main
+
+    res = CliRunner().invoke(main, ["batch", str(SHOTS), "--log", str(NAME_LOG), "--roster", str(FORM), "--out",
+                                    str(seeded(tmp_path, sample)), "--workers", "1", "--lang", "en"])
+    assert res.exit_code == 1, res.output
+    assert "registration form: 17 students, 2 log row(s) not joined, 4 not in this log" in res.output
+    assert "2 students in the registration form are named '王芳'" in res.output
 
 
 # -- scale: worker processes, a killed worker, Dask -------------------------------------------------
@@ -389,6 +498,21 @@ def test_killed_worker_then_rerun_gives_the_same_report(tmp_path, sample):
     lines = (out / ".photocheck" / "journal.jsonl").read_text().splitlines()
     keys = [json.loads(x)["key"] for x in lines]
     assert len(keys) == len(set(keys)) == SMALL_IMAGES
+
+
+@pytest.mark.skipif(not PHOTOCHECK.exists(), reason="needs the photocheck CLI")
+def test_workers_import_installed_packages_not_files_in_the_current_directory(tmp_path, sample):
+    # README's first command runs in a fresh clone after `pip install .`: the clone's photocheck/ folder
+    # (importable, but without the models) is in the current directory and must not shadow the installed
+    # package in the worker processes, which inherit what the fork server preloaded. An editable install
+    # is found before the current directory, so the test shadows an ordinary installed module instead.
+    _, _, ref, out, cmd = _interrupted_run_setup(tmp_path, sample, workers=2)
+    decoy = tmp_path / "checkout"
+    decoy.mkdir()
+    (decoy / "cv2.py").write_text("def __getattr__(name):\n    raise AttributeError(f'the cv2.py in the current directory has no {name}')\n")
+    run = subprocess.run(cmd + ["--json"], capture_output=True, timeout=300, cwd=decoy)
+    assert run.returncode == 1, run.stderr.decode()[-2000:]
+    assert comparable(json.loads(run.stdout)) == comparable(ref.report)
 
 
 def test_a_crash_on_one_file_does_not_stop_the_batch_and_is_retried(tmp_path, sample, monkeypatch):

@@ -118,6 +118,25 @@ def test_scan_classifies_and_finds_byte_duplicates(tmp_path):
     assert [f.rel for f in scan(tmp_path)] == ["a/DSC_0002.JPG", "DSC_0001.JPG", "DSC_0010.JPG", "empty.jpg", "notes.txt", "raw.NEF"]
 
 
+def test_of_identical_files_the_camera_name_is_kept_not_the_copy(tmp_path):
+    jpg = b"\xff\xd8\xff\xe0" + b"x" * 100
+    copies = ["DSC_4107 (1).JPG", "DSC_4107 - 副本.JPG", "DSC_4107 - Copy.JPG", "复件 DSC_4107.JPG", "Copy of DSC_4107.JPG",
+              "DSC_4107 copy 2.JPG", "DSC_4107(2).JPG"]
+    for n in copies + ["DSC_4107.JPG"]:
+        (tmp_path / n).write_bytes(jpg)
+    (tmp_path / "card2").mkdir()
+    (tmp_path / "card2" / "DSC_4107.JPG").write_bytes(jpg)  # the camera's name one folder down still wins over a copy's name
+    got = {f.rel: f.duplicate_of for f in scan(tmp_path)}
+    assert got.pop("DSC_4107.JPG") is None
+    assert got == {n: "DSC_4107.JPG" for n in copies + ["card2/DSC_4107.JPG"]}
+    # a copy's name alone does not make a file a duplicate: different bytes are two photos
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "DSC_5000 (1).JPG").write_bytes(jpg + b"y")
+    (other / "DSC_5000.JPG").write_bytes(jpg + b"z")
+    assert {f.rel: f.duplicate_of for f in scan(other)} == {"DSC_5000 (1).JPG": None, "DSC_5000.JPG": None}
+
+
 def _report():
     return {"shots": "s", "log": "l", "references": None, "notes": [], "columns": [],
             "summary": {"students": {"ok": 1, "failed": 1}, "files_by_status": {}},

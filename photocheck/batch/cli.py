@@ -10,7 +10,9 @@ import click
 @click.command("batch")
 @click.argument("shots_dir", type=click.Path(file_okay=False))
 @click.option("--log", "log", required=True, type=click.Path(dir_okay=False),
-              help="Shot-number log: CSV (UTF-8/GBK) or XLSX with shot_no/拍摄号 and student_id/学号 or name/姓名.")
+              help="Shot-number log: CSV (UTF-8/GBK), XLSX or XLS with shot_no/拍摄号 and student_id/学号 or name/姓名.")
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="Registration form (XLS/XLSX/CSV with 学号 and 姓名) joined to the log by student number or name.")
 @click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (upload/, review/, report.json/.csv/.html).")
 @click.option("--references", type=click.Path(file_okay=False), help="Folder of reference photos named by student id.")
@@ -25,7 +27,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")
-def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json,
+def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json,
           exit_zero):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
@@ -34,13 +36,14 @@ def batch(shots_dir, log, out_dir, references, workers, force, scheduler, name_t
     Interrupted? Run the same command again: finished files are not analysed twice.
     """
     from .roster import RosterError
-    from .runner import BatchInterrupted, BatchUsageError, run_batch
+    from .errors import BatchInterrupted, BatchUsageError
+    from .runner import run_batch
 
     zh = lang == "zh"
     try:
         result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
                            scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang,
-                           settings=settings_path)
+                           settings=settings_path, roster=roster)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
         sys.exit(2)
@@ -73,4 +76,9 @@ def print_summary(result, lang: str) -> None:
     click.secho(("学生：" if zh else "students: ") + sep.join(parts), bold=True,
                 fg="green" if result.exit_code == 0 else "red")
     click.echo(("文件：" if zh else "files: ") + sep.join(fparts))
+    if "roster" in rep:
+        ro = rep["roster"]
+        click.echo((f"登记表：{ro['students']} 名学生，{ro['unresolved']} 行无法确定是谁，{len(ro['not_photographed'])} 名不在本次记录中"
+                    if zh else f"registration form: {ro['students']} students, {ro['unresolved']} log row(s) not joined, "
+                               f"{len(ro['not_photographed'])} not in this log"))
     click.echo(("报告：" if zh else "report: ") + result.files.get("html", ""))

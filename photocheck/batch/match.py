@@ -150,9 +150,9 @@ class _Cost:
         s, row = self.s[i], self.r[j]
         c_id = c_t = 0.0
         sim = res = id_state = t_state = None
-        ref = self.refs.get(j)
+        ref = self.refs.get(j)  # one reference, or a row of them when the row may be one of several students
         if ref is not None and s.embedding is not None:
-            sim = float(s.embedding @ ref)
+            sim = float(np.max(ref @ s.embedding))
             hi, lo = ident["same_person"], ident["different_person"]
             c_id = al["identity_weight"] * float(np.clip((hi - sim) / (hi - lo), 0.0, 1.0))
             id_state = "same" if sim >= hi else "different" if sim <= lo else "unsure"
@@ -254,7 +254,8 @@ def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tupl
 
 
 def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict) -> MatchResult:
-    """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding."""
+    """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding,
+    or a stack of them for a row whose student is one of several (its similarity is the highest)."""
     from .roster import _shot_key
 
     ident, tcfg = cfg["identity"], cfg["time"]
@@ -457,6 +458,9 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                                f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))
     if not refs:
         notes.append("no references: identities not verified; a swap of two students cannot be detected")
+        if not any(r.seconds is not None for r in rows):
+            notes.append("no references and no log times: photos are matched to the log by order alone, so a missing "
+                         "student and a person not in the log would shift the names between them unseen; give --references")
     if offset is None and any(r.seconds is not None for r in rows):
         notes.append("log times could not be used: too few photos fit them to fix the camera clock's offset")
     elif rivals:

@@ -1,7 +1,7 @@
 """report.json, report.csv (UTF-8 with BOM for Chinese Excel, safe against formula injection) and
 report.html (one self-contained page for staff: mismatches first, a thumbnail per student).
 
-ID-document numbers are already masked in the report dict (see ``roster.mask_id``); nothing here
+ID-document numbers are already masked in the report dict (see ``tables.mask_id``); nothing here
 ever sees the full number.
 """
 
@@ -13,7 +13,7 @@ import io
 import json
 from pathlib import Path
 
-from .runner import atomic_write
+from .atomic import atomic_write
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
@@ -22,6 +22,15 @@ STATUS_TEXT = {
     "mismatch": ("需核对", "mismatch"), "unmatched": ("未匹配", "unmatched"),
     "used": ("已使用", "used"), "retake": ("重拍", "retake"), "duplicate": ("重复", "duplicate"),
     "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"),
+    "not_photographed": ("不在本次记录", "not in this log"),
+}
+
+#: how a log row was joined to the registration form (``--roster``)
+JOIN_TEXT = {
+    "student_id": ("按学号", "by student number"), "name": ("按姓名", "by name"), "face": ("按人脸确认", "by face"),
+    "not_registered": ("学号不在登记表", "number not registered"), "ambiguous": ("同名，未确定", "same name, not decided"),
+    "near": ("姓名不在登记表", "name not registered"), "none": ("不在登记表", "not registered"),
+    "conflict": ("学号与姓名不符", "number and name disagree"), "other_group": ("姓名属于其他院系", "name of another department"),
 }
 
 
@@ -30,6 +39,7 @@ KIND_TEXT = {
     "swap": ("顺序颠倒", "swap"), "identity": ("不像本人", "identity"), "time": ("时间不符", "time"),
     "ambiguous": ("无法确定", "ambiguous"), "duplicate": ("重复文件", "duplicate"), "no_face": ("无人脸", "no face"),
     "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"), "stale_output": ("旧输出文件", "old output"),
+    "roster": ("登记表不符", "registration form"),
 }
 
 
@@ -51,15 +61,30 @@ def json_text(report: dict) -> str:
     return json.dumps(clean, ensure_ascii=False, indent=2)
 
 
+def join_text(join: dict | None, lang: str = "zh") -> str:
+    """How a row was joined to the registration form, with the candidates when it was not decided."""
+    if not join:
+        return ""
+    zh = lang == "zh"
+    text = JOIN_TEXT[join["how"]][0 if zh else 1]
+    if join.get("candidates"):
+        text += ("：" if zh else ": ") + "; ".join(f"{c['student_id']} {c['name']}" + (f" ({c['department']})" if c.get("department") else "")
+                                                  for c in join["candidates"])
+    return text
+
+
 def csv_bytes(report: dict, lang: str = "zh") -> bytes:
     zh = lang == "zh"
+    absent = report["roster"]["not_photographed"] if "roster" in report else []
     extra_cols: list[str] = []
-    for s in report["students"]:
+    for s in report["students"] + absent:
         for k in (s.get("extra") or {}):
             if k not in extra_cols:
                 extra_cols.append(k)
     head = (["拍摄号", "学号", "姓名", "结果", "照片文件", "重拍文件", "输出文件", "问题", "采集码", "时间", "身份证号"] if zh else
             ["shot_no", "student_id", "name", "status", "file", "retakes", "output", "problems", "code", "time", "id_number"])
+    if "roster" in report:
+        head.append("登记表匹配" if zh else "roster_join")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([safe_cell(h) for h in head + extra_cols])
@@ -67,6 +92,13 @@ def csv_bytes(report: dict, lang: str = "zh") -> bytes:
         problems = "; ".join(f["message"] or f["rule"] for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
         row = [s.get("shot_no"), s.get("student_id"), s.get("name"), STATUS_TEXT[s["status"]][0 if zh else 1], s.get("file"),
                "; ".join(s.get("retakes") or []), s.get("output"), problems, s.get("code"), s.get("time"), s.get("id_number")]
+        if "roster" in report:
+            row.append(join_text(s.get("roster"), lang))
+        row += [(s.get("extra") or {}).get(k) for k in extra_cols]
+        w.writerow([safe_cell(v) for v in row])
+    for s in absent:  # registered students no log row is: one line each, after the log's rows
+        row = [None, s["student_id"], s["name"], STATUS_TEXT["not_photographed"][0 if zh else 1], None, None, None, None,
+               None, None, s.get("id_number"), None]
         row += [(s.get("extra") or {}).get(k) for k in extra_cols]
         w.writerow([safe_cell(v) for v in row])
     return buf.getvalue().encode("utf-8-sig")  # the BOM makes Chinese Excel read UTF-8
@@ -91,6 +123,12 @@ def html_text(report: dict, lang: str = "zh") -> str:
            f"<h1>{t('毕业照批量检查报告', 'Graduation photo batch report')}</h1>",
            f"<p><small>{e(t('照片', 'Shots'))}: {e(report['shots'])} · {e(t('记录', 'Log'))}: {e(report['log'])}"
            + (f" · {e(t('参考照片', 'References'))}: {e(report['references'])}" if report.get("references") else "") + "</small></p>"]
+    if report.get("roster"):
+        ro = report["roster"]
+        how = ", ".join(f"{JOIN_TEXT[k][0 if zh else 1]} {v}" for k, v in ro["joined_by"].items())
+        out.append(f"<p><small>{e(t('登记表', 'Registration form'))}: {e(ro['file'])}"
+                   + (f" ({e(t('工作表', 'sheet'))} {e(ro['sheet'])})" if ro.get("sheet") else "")
+                   + f" · {ro['students']} {e(t('名学生', 'students'))} · {e(t('记录行', 'log rows'))}: {e(how)}</small></p>")
     sm = report["summary"]
     out.append("<p class='summary'>" + "".join(
         f"<span class='st {e(k)}'>{e(STATUS_TEXT[k][0 if zh else 1])}: {v}</span>" for k, v in sm["students"].items()) + "</p>")
@@ -117,10 +155,25 @@ def html_text(report: dict, lang: str = "zh") -> str:
             files += f"<br><small>{t('候选', 'candidates')}: {e(', '.join(s['candidates']))}</small>"
         if s.get("output"):
             files += f"<br><small>→ {e(s['output'])}</small>"
+        name = e(s.get("name") or "—")
+        if s.get("roster"):
+            typed = s["roster"].get("log_name")
+            said = f"{t('记录', 'log')}: {typed} · " if typed and typed != s.get("name") else ""
+            name += f"<br><small>{e(said + join_text(s['roster'], lang))}</small>"
         out.append(f"<tr><td>{img}</td><td>{e(s.get('shot_no') or '—')}</td><td>{e(s.get('student_id') or '—')}</td>"
-                   f"<td>{e(s.get('name') or '—')}</td><td class='st {e(s['status'])}'>{e(STATUS_TEXT[s['status']][0 if zh else 1])}</td>"
+                   f"<td>{name}</td><td class='st {e(s['status'])}'>{e(STATUS_TEXT[s['status']][0 if zh else 1])}</td>"
                    f"<td><ul>{probs}</ul></td><td>{files}</td><td>{e(s.get('id_number') or '')}</td></tr>")
     out.append("</table>")
+    if report.get("roster"):
+        absent = report["roster"]["not_photographed"]
+        out.append(f"<h2>{t('登记表中不在本次记录里的学生', 'In the registration form, not in this log')} ({len(absent)})</h2>"
+                   f"<p><small>{t('这些学生没有拍摄号（例如其他批次或其他院系的学生）。若本应在本次拍摄，请核对记录。', 'No log row is one of these students (e.g. students of other groups or sessions). If they should have been photographed in this session, check the log.')}</small></p>")
+        out.append(f"<table><tr><th>{t('学号', 'Student id')}</th><th>{t('姓名', 'Name')}</th><th>{t('院系', 'Department')}</th>"
+                   f"<th>{t('专业', 'Major')}</th><th>{t('身份证号', 'ID number')}</th></tr>")
+        for s in absent:
+            out.append(f"<tr><td>{e(s['student_id'])}</td><td>{e(s['name'])}</td><td>{e(s.get('department') or '')}</td>"
+                       f"<td>{e(s.get('major') or '')}</td><td>{e(s.get('id_number') or '')}</td></tr>")
+        out.append("</table>")
     other = [f for f in report["files"] if f["status"] not in ("used", "retake")]
     out.append(f"<h2>{t('其他文件', 'Other files')} ({len(other)})</h2><table><tr><th>{t('文件', 'File')}</th>"
                f"<th>{t('状态', 'Status')}</th><th>{t('说明', 'Note')}</th></tr>")

@@ -96,9 +96,32 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
     return files
 
 
+#: what file managers, browsers and chat apps add to a copied file's name (Windows, macOS, Linux
+#: desktops, in English and Chinese): "X (1)", "X - Copy (2)", "X - 副本", "复件 X", "Copy of X",
+#: "X copy 2", "X的副本", "X (another copy)"
+_COPY_NAME = re.compile(
+    r"(?:\s*\(\d{1,3}\)"
+    r"|\s*-\s*(?:copy|副本|复件|kopie|copie)(?:\s*\(\d{1,3}\))?"
+    r"|\s+copy(?:\s+\d{1,3})?"
+    r"|\s*的副本(?:\s*\d{1,3})?"
+    r"|\s*\((?:copy|another copy|\d+(?:st|nd|rd|th) copy)\))$"
+    r"|^(?:copy(?: \(\d{1,3}\))? of|复件(?:\s*\(\d{1,3}\))?)\s+",
+    re.I)
+
+
+def looks_like_copy(rel: str) -> bool:
+    """True when the file name looks like a copy's, not the camera's own.
+
+    >>> [looks_like_copy(n) for n in ("DSC_4107.JPG", "DSC_4107 (1).JPG", "DSC_4107 - 副本.JPG", "Copy of DSC_4107.JPG", "012 (2).jpg")]
+    [False, True, True, True, True]
+    """
+    return bool(_COPY_NAME.search(Path(rel).stem.strip()))
+
+
 def keep_order(rel: str) -> tuple:
-    """Which of several copies is kept: fewest folders deep, then natural name order."""
-    return (rel.count("/"), natural_key(rel))
+    """Which of several copies is kept: a camera-style name before a copy's name ("DSC_4107.JPG"
+    before "DSC_4107 (1).JPG"), then fewest folders deep, then natural name order."""
+    return (looks_like_copy(rel), rel.count("/"), natural_key(rel))
 
 
 _SHOT_NAME = re.compile(r"^(?:shot|no|拍摄号|s)?[ _\-#]?0*(\d+)(?:[ _\-]+(?:\d{1,2}|[a-z])|\s*\(\d{1,2}\))?$", re.I)

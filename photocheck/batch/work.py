@@ -117,3 +117,26 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
             rec["upload_ok"] = True
         rec["upload"] = base64.b64encode(data).decode()
     return rec
+
+
+def reference_record(path: str, rel: str, sha256: str, lang: str = "zh") -> dict:
+    """The identity embedding of one reference (enrollment) photo; never raises for a bad file."""
+    from ..analysis import analyse
+    from ..errors import PhotoError
+    from ..spec import load_spec
+
+    rec = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "lang": lang, "kind": "ref"}
+    try:
+        a = analyse(path, load_spec("upload"), name=rel)
+        emb = a.embedding
+        rec["embedding"] = None if emb is None else [round(float(x), 6) for x in emb]
+    except PhotoError as e:
+        rec.update(embedding=None, error={"code": e.code, "zh": e.zh, "en": e.en})
+    return rec
+
+
+def crashed_record(kind: str, rel: str, sha256: str, why: str) -> dict:
+    """The record of a task that crashed (a bug, a dead worker). It is not journaled, so a rerun retries."""
+    return {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "kind": "unreadable" if kind == "img" else "ref",
+            "embedding": None, "crashed": True,
+            "error": {"code": "internal_error", "zh": f"分析此文件时出错（{why}）", "en": f"analysis failed ({why})"}}
