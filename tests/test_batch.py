@@ -568,3 +568,24 @@ def test_dask_local_cluster_gives_the_same_report(tmp_path, sample):
         r = run_batch(shots, log, tmp_path / "dask-out", scheduler=cluster.scheduler_address, progress=False, lang="en", settings=FAST)
     assert comparable(r.report) == comparable(ref.report)
     assert journal_lines(tmp_path / "dask-out") == SMALL_IMAGES
+
+
+def _journal_rules(out: Path) -> list[set[str]]:
+    """Per analysed image in the run's journal, the rules it was checked with (latest record wins)."""
+    recs = {}
+    for line in (out / ".photocheck" / "journal.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec.get("kind") == "image":
+            recs[rec["key"]] = rec
+    return [{f["rule"] for f in rec["findings"]} for rec in recs.values()]
+
+
+def test_experimental_rules_run_only_when_the_batch_setting_asks(tmp_path, sample):
+    default = seeded(tmp_path, sample, "default")
+    assert all("ears.visible" not in rules for rules in _journal_rules(default))
+    cfg = json.loads(json.dumps(FAST))
+    cfg["rules"]["experimental"] = True
+    out = seeded(tmp_path, sample, "trial")  # records made without them are redone, not reused
+    run_batch(SHOTS, LOG, out, workers=1, references=REFS, progress=False, lang="en", settings=cfg)
+    rules = _journal_rules(out)
+    assert rules and all({"ears.visible", "headwear", "accessories"} <= r for r in rules)

@@ -24,11 +24,13 @@ import click
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Report language.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
               help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
+@click.option("--experimental", is_flag=True,
+              help="Also run the experimental rules (settings [rules] experimental); their findings are warnings.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")
-def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler, name_template, lang, settings_path, as_json,
-          exit_zero):
+def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler, name_template, lang, settings_path,
+          experimental, as_json, exit_zero):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
 
@@ -38,12 +40,16 @@ def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler
     from .roster import RosterError
     from .errors import BatchInterrupted, BatchUsageError
     from .runner import run_batch
+    from .settings import load_settings
 
     zh = lang == "zh"
     try:
+        settings = load_settings(settings_path)
+        if experimental:
+            settings["rules"]["experimental"] = True
         result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
                            scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang,
-                           settings=settings_path, roster=roster)
+                           settings=settings, roster=roster)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
         sys.exit(2)

@@ -55,12 +55,13 @@ class BatchResult:
         return self.report["students"]
 
 
-def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thumb_w: int) -> dict:
+def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thumb_w: int,
+          experimental: bool = False) -> dict:
     """One task, in a worker: analyse a camera file (``img``) or a reference photo (``ref``)."""
     try:
         if kind == "ref":
             return reference_record(path, rel, sha, lang)
-        return analyse_file(path, rel, sha, lang, verify, thumb_w)
+        return analyse_file(path, rel, sha, lang, verify, thumb_w, experimental)
     except Exception as e:  # a bug on one odd file must not stop the batch; not journaled, so a rerun retries
         return crashed_record(kind, rel, sha, f"{type(e).__name__}: {e}")
 
@@ -99,11 +100,14 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
     journal = Journal(out / STATE_DIR, lang)
     verify = bool(cfg["output"]["verify_upload"])
     thumb_w = int(cfg["output"]["thumbnail_width"])
+    trial = bool(cfg["rules"]["experimental"])
     try:
         tasks = []
         for f in files:
-            if f.kind == "image" and f.duplicate_of is None and f.sha256 + ":img" not in journal.records:
-                tasks.append(("img", f.path, f.rel, f.sha256, lang, verify, thumb_w))
+            done = journal.records.get(f.sha256 + ":img")
+            # a record made with the other experimental-rules setting is redone, not reused
+            if f.kind == "image" and f.duplicate_of is None and (done is None or done.get("experimental", False) != trial):
+                tasks.append(("img", f.path, f.rel, f.sha256, lang, verify, thumb_w, trial))
         ref_files: dict[str, tuple[str, str]] = {}  # student id → (path, sha)
         if references:
             for p in sorted(Path(references).iterdir(), key=lambda p: natural_key(p.name)):
@@ -111,7 +115,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
                     sha = hashlib.sha256(p.read_bytes()).hexdigest()
                     ref_files.setdefault(p.stem, (str(p), sha))
                     if sha + ":ref" not in journal.records and not any(t[3] == sha and t[0] == "ref" for t in tasks):
-                        tasks.append(("ref", str(p), p.name, sha, lang, verify, thumb_w))
+                        tasks.append(("ref", str(p), p.name, sha, lang, verify, thumb_w, trial))
 
         bar = None
         if progress and tasks:

@@ -74,16 +74,17 @@ def pick_lang(findings: list[dict], lang: str) -> list[dict]:
 
 
 def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_upload: bool = True,
-                 thumb_width: int = 120) -> dict:
+                 thumb_width: int = 120, experimental: bool = False) -> dict:
     """Analyse one camera original; never raises for a bad file (the record says what is wrong).
-    ``lang`` is unused (records hold both languages); it stays for call compatibility."""
+    ``lang`` is unused (records hold both languages); it stays for call compatibility.
+    ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``)."""
     from ..analysis import analyse
     from ..errors import PhotoError
     from ..export import export_upload
     from ..spec import load_spec
 
-    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel}
-    spec = load_spec("original")
+    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "experimental": experimental}
+    spec = load_spec("original", experimental=experimental)
     try:
         a = analyse(path, spec, name=rel)
     except PhotoError as e:
@@ -106,7 +107,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
     if rep_ok and a.face is not None:
         data = export_upload(path, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
-            up_spec = load_spec("upload")
+            up_spec = load_spec("upload", experimental=experimental)
             try:
                 up = findings_both(analyse(data, up_spec, models=a._models, name=os.path.basename(rel)), up_spec)
             except PhotoError as e:
