@@ -74,7 +74,9 @@ def sharpness(a, lim):
     # the 480×640 upload keeps: finer detail depends on the lens and the sensor, not on shake.
     face_px = float(lim["face_px"])
     g, fw, pad = face_window_gray(a, face_px, 4 * face_px / 30)
-    if fw < 48:
+    skin = a.skin_mask
+    if fw < 48 or (np.count_nonzero(skin) and float(np.median(a.L[skin])) < float(lim["min_skin_L"])):
+        # too small, or so dark that the JPEG has quantised the detail away: exposure's verdict
         return Measurement(None, status="skip")
     inner = (slice(pad, max(pad + 1, g.shape[0] - pad)), slice(pad, max(pad + 1, g.shape[1] - pad)))
     val, angle = blur_measure(g, fw, inner)

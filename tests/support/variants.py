@@ -315,3 +315,106 @@ def upload_from(camera: bytes | np.ndarray) -> bytes:
     from photocheck.spec import load_spec
 
     return export_upload(camera, analyse(camera, load_spec("original")))
+
+
+# -- beauty retouching as phone apps do it ------------------------------------------------------
+def skin_region(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A beauty app's skin mask (float32 0–1): the face oval, forehead and neck skin by colour,
+    minus the eyes, brows and lips (kept sharp), feathered."""
+    from photocheck import landmarks as LM
+
+    h, w = rgb.shape[:2]
+    fw = float(np.ptp(points[LM.FACE_OVAL, 0]))
+    oval = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(oval, cv2.convexHull(np.round(points[LM.FACE_OVAL]).astype(np.int32)), 1)
+    oval = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(fw * 0.3) | 1,) * 2))
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    colour = (ycc[..., 1] > 133) & (ycc[..., 1] < 180) & (ycc[..., 2] > 75) & (ycc[..., 2] < 135)
+    keep = np.zeros((h, w), np.uint8)
+    for idx in (LM.RIGHT_EYE, LM.LEFT_EYE, LM.RIGHT_BROW, LM.LEFT_BROW, LM.LIPS):
+        cv2.fillConvexPoly(keep, cv2.convexHull(np.round(points[idx]).astype(np.int32)), 1)
+    keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(fw * 0.06) | 1,) * 2))
+    m = ((oval > 0) & colour & (keep == 0)).astype(np.float32)
+    return cv2.GaussianBlur(m, (0, 0), fw / 80)
+
+
+def beauty(rgb: np.ndarray, strength: float, method: str = "bilateral", brighten: float = 0.0,
+           points: np.ndarray | None = None) -> np.ndarray:
+    """Skin smoothing as phone beauty modes do it (eyes, brows and lips kept sharp): ``method``
+    "bilateral" (two edge-preserving passes), "guided" (guided filter) or "freqsep" (frequency
+    separation: the fine layer attenuated, the coarse layer surface-blurred), blended into the skin
+    by ``strength`` (the app's slider, 0–1); ``brighten`` (0–1) lifts and whitens the skin."""
+    p = face_points(rgb) if points is None else points
+    from photocheck import landmarks as LM
+
+    fw = float(np.ptp(p[LM.FACE_OVAL, 0]))
+    r = max(2, int(fw / 40))
+    x = rgb.astype(np.float32)
+    if method == "bilateral":
+        sm = rgb
+        for _ in range(2):
+            sm = cv2.bilateralFilter(sm, 2 * r + 1, 25 + 35 * strength, r)
+        sm = sm.astype(np.float32)
+    elif method == "guided":
+        eps = (0.03 + 0.07 * strength) ** 2 * 255 ** 2
+        sm = cv2.ximgproc.guidedFilter(rgb, x, 2 * r, eps)
+    elif method == "freqsep":
+        low = cv2.GaussianBlur(x, (0, 0), r / 2)
+        high = x - low
+        low = cv2.bilateralFilter(low, 2 * r + 1, 30, r)
+        sm = low + high * 0.1
+    else:
+        raise ValueError(method)
+    m = (skin_region(rgb, p) * strength)[..., None]
+    out = x * (1 - m) + sm * m
+    if brighten:
+        lin = to_linear(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+        grey = lin.mean(axis=2, keepdims=True)
+        lifted = (grey + (lin - grey) * (1 - 0.35 * brighten)) * (1 + 0.6 * brighten)  # whiter, lighter
+        mb = skin_region(rgb, p)[..., None]
+        out = to_srgb(lin * (1 - mb) + lifted * mb).astype(np.float32)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _warp(rgb: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Move the picture by the field (dx, dy) (where each output pixel takes its colour from)."""
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(rgb, gx + dx, gy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def slim_face(rgb: np.ndarray, strength: float, points: np.ndarray | None = None) -> np.ndarray:
+    """Face slimming as a liquify push: the cheeks and jaw drawn toward the face's centre line by
+    ``strength`` × face width at most, with a smooth Gaussian falloff."""
+    from photocheck import landmarks as LM
+
+    p = face_points(rgb) if points is None else points
+    fw = float(np.ptp(p[LM.FACE_OVAL, 0]))
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    dx = np.zeros((h, w), np.float32)
+    cx = float(p[[LM.NOSE_TIP, LM.CHIN], 0].mean())
+    for idx in (172, 136, 150, 397, 365, 379, 132, 361):  # lower cheeks and jaw, both sides
+        qx, qy = p[idx]
+        bump = np.exp(-((gx - qx) ** 2 + (gy - qy) ** 2) / (2 * (0.12 * fw) ** 2))
+        dx += np.sign(qx - cx) * strength * fw * bump / 2.2  # sample from farther out: the edge moves in
+    return _warp(rgb, dx, np.zeros_like(dx))
+
+
+def enlarge_eyes(rgb: np.ndarray, strength: float, points: np.ndarray | None = None) -> np.ndarray:
+    """Eye enlarging: a smooth radial magnification (1 + ``strength`` at the centre) about each eye."""
+    from photocheck import landmarks as LM
+
+    p = face_points(rgb) if points is None else points
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    dx, dy = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    for idx in (LM.RIGHT_EYE, LM.LEFT_EYE):
+        c = p[idx].mean(axis=0)
+        rad = 1.3 * float(np.ptp(p[idx, 0]))
+        ox, oy = gx - c[0], gy - c[1]
+        r2 = (ox * ox + oy * oy) / (rad * rad)
+        k = np.where(r2 < 1, strength * (1 - r2) ** 2, 0).astype(np.float32) / (1 + strength)
+        dx -= ox * k
+        dy -= oy * k
+    return _warp(rgb, dx, dy)
