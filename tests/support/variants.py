@@ -219,18 +219,23 @@ def tone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None)
 # -- side light: a smooth relighting falloff across the face -----------------------------------
 def side_light(rgb: np.ndarray, stops: float, points: np.ndarray | None = None, mask: np.ndarray | None = None,
                from_left: bool = False) -> np.ndarray:
-    """A key light from one side: the far side of the person receives ``stops`` less light, with a
-    smooth falloff across the face (a cosine-like relighting ramp over about one face width), not
-    a hard half mask. The backdrop keeps its own light."""
+    """A key light from one side: the far cheek receives ``stops`` less light than the near one,
+    with a smooth falloff across the face (a relighting ramp over about one face width, darker
+    still beyond the far cheek), not a hard half mask. The backdrop keeps its own light."""
     p = face_points(rgb) if points is None else points
     m = person_mask(rgb) if mask is None else mask
     cx = float(p[:, 0].mean())
     fw = float(np.ptp(p[:, 0]))
+
+    def ramp(x):
+        return 1 / (1 + np.exp(-(x - cx) / (0.22 * fw)))  # 0 → 1 across the face, smooth
+
     x = np.arange(rgb.shape[1], dtype=np.float32)
-    t = 1 / (1 + np.exp(-(x - cx) / (0.22 * fw)))  # 0 → 1 across the face, smooth
+    lo, hi = ramp(cx - 0.25 * fw), ramp(cx + 0.25 * fw)  # the two cheek centres
+    t = (ramp(x) - lo) / (hi - lo)
     if from_left:
         t = 1 - t
-    gain = 2.0 ** (-stops * t)  # lit side 1, far side 2^-stops
+    gain = 2.0 ** (-stops * np.clip(t, 0, None))  # lit side 1, far cheek 2^-stops
     g = 1 - (1 - gain[None, :]) * m
     return to_srgb(to_linear(rgb) * g[..., None])
 
