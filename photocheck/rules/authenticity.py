@@ -105,10 +105,11 @@ def identity(a, lim):
       messages={"low": ("皮肤纹理被抹平，像是做过美颜/磨皮（纹理比 {value}，要求 {limit}）。请提交未经美颜处理的原始照片。",
                         "the skin texture has been smoothed away, as a beauty filter does (texture ratio {value}, "
                         "limit {limit}). Submit the photo without beautification."),
-                "lowres": ("皮肤几乎没有细节纹理（纹理比 {value}），但照片分辨率太低（放大了 {upscale} 倍），无法确定是否美颜。"
-                           "请提交未经美颜处理、分辨率更高的原始照片。",
-                           "the skin shows almost no fine texture (ratio {value}), but the file is too small to tell "
-                           "smoothing from missing detail (enlarged {upscale}×). Submit a larger, unretouched original.")})
+                "lowres": ("照片分辨率太低（人脸被放大了 {upscale} 倍），无法判断是否美颜/磨皮，未检查。"
+                           "如需检查，请提交分辨率更高的原始照片。",
+                           "the file is too small to judge retouching (the face is enlarged {upscale}× to fill the "
+                           "frame: smoothing and missing detail look alike); not judged. Submit a larger original "
+                           "to have it checked.")})
 def retouch(a, lim):
     # Fine detail (pores, grain) relative to mid-scale detail (skin shading, small features) on the
     # cheeks and nose. A beauty filter (bilateral/guided smoothing of the skin) removes the fine
@@ -130,10 +131,10 @@ def retouch(a, lim):
     fine = cv2.absdiff(g, b1)[skin]
     mid = cv2.absdiff(b1, cv2.GaussianBlur(g, (0, 0), 3.0 * up))[skin]
     val = round(float(np.median(fine) / max(float(np.median(mid)), 1e-3)), 3)
+    if up > float(lim["max_upscale"]):
+        # a low-resolution file: smoothing and missing detail look alike — an honest "can't judge"
+        return Measurement(val, status="skip", side="lowres", fmt={"upscale": round(up, 2)})
     status, side = lim.judge(val)
-    if status == "fail" and up > float(lim["max_upscale"]):
-        # a low-resolution file: smoothing and missing detail look alike, so only warn
-        return Measurement(val, status="warn", side="lowres", regions=(("mask", a.skin_mask),), fmt={"upscale": round(up, 2)})
     return Measurement(val, status=status, side=side, regions=(("mask", a.skin_mask),))
 
 

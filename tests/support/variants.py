@@ -348,7 +348,8 @@ def beauty(rgb: np.ndarray, strength: float, method: str = "bilateral", brighten
     """Skin smoothing as phone beauty modes do it (eyes, brows and lips kept sharp): ``method``
     "bilateral" (two edge-preserving passes), "guided" (guided filter) or "freqsep" (frequency
     separation: the fine layer attenuated, the coarse layer surface-blurred), blended into the skin
-    by ``strength`` (the app's slider, 0–1); ``brighten`` (0–1) lifts and whitens the skin."""
+    by ``strength`` (the app's slider, 0–1); ``brighten`` (0–1) lifts and whitens the skin.
+    A phone filters the captured image, noise included: add :func:`sensor_noise` *before* it."""
     p = face_points(rgb) if points is None else points
     from photocheck import landmarks as LM
 
