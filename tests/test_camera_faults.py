@@ -90,3 +90,29 @@ def test_side_light_is_a_light_ratio_the_same_on_dark_and_light_skin(camera_042)
         assert f.status == "fail", f
         readings.append(f.value["side_stops"])
     assert abs(readings[0] - readings[1]) < 0.35, readings
+
+
+# -- retouching --------------------------------------------------------------------------------
+def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
+    """A phone's skin smoothing (bilateral, full strength; eyes, brows and lips kept sharp) on a
+    camera original, seen in the upload made from it."""
+    rgb = V.sensor_noise(V.camera_original("087"), seed=87)  # the phone filters what it captured
+    natural = _status(V.upload_from(V.camera_jpeg(rgb)), "authenticity.retouch")
+    smoothed = _status(V.upload_from(V.camera_jpeg(V.beauty(rgb, 1.0, "bilateral"))), "authenticity.retouch")
+    assert natural.status == "pass", natural
+    assert smoothed.status == "fail" and "beauty filter" in smoothed.message, smoothed
+
+
+@pytest.mark.parametrize("name", ["hivision__old_images_test2.jpg", "hivision__old_images_test4.jpg"])
+def test_real_vendor_retouched_photos_fail_retouch(name):
+    from support.compose import IMAGES
+
+    f = _status(IMAGES / name, "authenticity.retouch", "original")
+    assert f.status == "fail", f
+
+
+def test_a_file_too_small_to_judge_retouching_is_skipped_with_the_reason():
+    from support.compose import IMAGES
+
+    f = _status(IMAGES / "faceapi__fearful.jpg", "authenticity.retouch", "original")  # 276×183
+    assert f.status == "skip" and "too small" in f.message, f
