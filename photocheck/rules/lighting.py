@@ -50,15 +50,15 @@ def sclera_mask(a) -> np.ndarray:
     return m & (iris == 0)
 
 
-def eye_white_l(a) -> float | None:
+def eye_white_l(a, m: np.ndarray | None = None) -> float | None:
     """Lightness of the whites of the eyes (95th percentile of the eye opening minus the iris).
 
     The sclera is nearly the same lightness for every skin tone, so it tells under-exposure from
     dark skin: a dark-skinned student in good light has bright eye whites, an under-exposed photo
     does not. A narrow opening (squint, downward look) shows lids and lashes more than sclera, so
-    :func:`exposure` judges it with a lower limit.
+    :func:`exposure` judges it with a lower limit. ``m``: the :func:`sclera_mask`, if at hand.
     """
-    m = sclera_mask(a)
+    m = sclera_mask(a) if m is None else m
     if np.count_nonzero(m) < 20:
         return None
     # 95th, not 90th: a narrow opening on a dark-eyed face shows little sclera, and the 90th
@@ -115,10 +115,10 @@ def exposure(a, lim):
     if m is None:
         return Measurement(None, status="skip")
     skin = round(float(np.median(a.L[m])), 1)
-    eye = eye_white_l(a)
+    sclera = sclera_mask(a)
+    eye = eye_white_l(a, sclera)
     narrow = eye is not None and eye_opening(a) < lim["min_opening"]
     eye_min = lim["eye_white_min_narrow"] if narrow else lim["eye_white_min"]
-    sclera = sclera_mask(a)
     clipped = 0.0
     if eye is not None:
         eye = round(eye, 1)
