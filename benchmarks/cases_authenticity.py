@@ -150,6 +150,17 @@ COPIES = {
 }
 
 
+BEAUTY_METHODS = ("bilateral", "guided", "freqsep")
+
+
+def phone_beauty(fid: str, method: str, strength: float, brighten: float) -> bytes:
+    """The 480×640 upload made from a camera original that a phone's beauty mode smoothed."""
+    from support import variants as V
+
+    rgb = V.sensor_noise(V.camera_original(fid), seed=int(fid))
+    return V.upload_from(V.camera_jpeg(V.beauty(rgb, strength, method, brighten)))
+
+
 # -- cases --------------------------------------------------------------------------------------
 def cases():
     from support.compose import (IMAGES, compliant_frame, compliant_upload, faces_available, london, london_ids,
@@ -172,7 +183,7 @@ def cases():
             prof = "upload" if name == "new_background_upload" else "original"
             yield Case(f"london_{fid}_copy_{name}", "authenticity.enrollment_reuse", "violation",
                        lambda fid=fid, make=make: make(orig(fid)), prof, references=(ref,),
-                       key=f"auth_london_{fid}_{name}")
+                       key=f"auth_london_{fid}_{name}", origin="variant", kind="copy", strength=name)
         # a small enrollment-size reference (176 px) of the same file
         small_ref = (lambda fid=fid: encode(resize(orig(fid), 0.13), 75))
         yield Case(f"london_{fid}_copy_of_small_ref", "authenticity.enrollment_reuse", "violation",
@@ -195,34 +206,49 @@ def cases():
                    key=f"london_{fid}_08_blue_upload")
         # retouch: beauty filter at two strengths, as an upload and as a camera original
         yield Case(f"london_{fid}_beauty_upload", "authenticity.retouch", "violation",
-                   lambda fid=fid: as_upload(beauty_filter(orig(fid))), "upload", key=f"auth_beauty_{fid}_up")
+                   lambda fid=fid: as_upload(beauty_filter(orig(fid))), "upload", key=f"auth_beauty_{fid}_up",
+                   origin="variant", kind="beauty_filter", strength="bilateral 1.0 + gamma, on the 1350 px photo")
         yield Case(f"london_{fid}_beauty_soft_upload", "authenticity.retouch", "violation",
-                   lambda fid=fid: as_upload(beauty_filter(orig(fid), 0.6)), "upload", key=f"auth_beauty06_{fid}_up")
+                   lambda fid=fid: as_upload(beauty_filter(orig(fid), 0.6)), "upload", key=f"auth_beauty06_{fid}_up",
+                   origin="variant", kind="beauty_filter", strength="bilateral 0.6 + gamma, on the 1350 px photo")
         yield Case(f"london_{fid}_beauty_original", "authenticity.retouch", "violation",
-                   lambda fid=fid: encode(beauty_filter(orig(fid)), 92), "original", key=f"auth_beauty_{fid}_orig")
+                   lambda fid=fid: encode(beauty_filter(orig(fid)), 92), "original", key=f"auth_beauty_{fid}_orig",
+                   origin="variant", kind="beauty_filter", strength="bilateral 1.0 + gamma, on the 1350 px photo")
         for expr in ("03", "08"):
             yield Case(f"london_{fid}_{expr}_natural", "authenticity.retouch", "compliant",
                        lambda fid=fid, expr=expr: compliant_upload(fid, expr), "upload", group=g,
                        key=f"london_{fid}_{expr}_blue_upload")
             yield Case(f"london_{fid}_{expr}_camera", "authenticity.re*", "compliant", london(fid, expr), "original",
                        group=g)
+        # retouch as phone beauty modes do it, on the 2400×3200 camera original (noise first: the
+        # phone filters what the sensor captured), judged as the upload made from it
+        method = BEAUTY_METHODS[i % 3]
+        for strength, bright in ((0.4, 0.0), (0.7, 0.0), (1.0, 0.0), (0.7, 0.6)):
+            label = f"{method} {strength}" + (" + brightening" if bright else "")
+            yield Case(f"london_{fid}_phone_beauty_{method}_{strength}_{bright}", "authenticity.retouch", "violation",
+                       lambda fid=fid, m=method, s_=strength, b=bright: phone_beauty(fid, m, s_, b), "upload",
+                       key=f"auth_phone_beauty_{fid}_{method}_{strength}_{bright}", origin="variant",
+                       kind="beauty_smoothing", strength=label)
         # recapture: shown on a screen / printed in halftone, then photographed
         yield Case(f"london_{fid}_screen_reshot", "authenticity.recapture", "violation",
-                   lambda fid=fid: encode(screen_reshot(orig(fid), seed=int(fid))), "original", key=f"auth_screen_{fid}")
+                   lambda fid=fid: encode(screen_reshot(orig(fid), seed=int(fid))), "original", key=f"auth_screen_{fid}",
+                   origin="variant", kind="screen_reshot")
         yield Case(f"london_{fid}_halftone_reshot", "authenticity.recapture", "violation",
-                   lambda fid=fid: encode(halftone_reshot(orig(fid))), "original", key=f"auth_halftone_{fid}")
+                   lambda fid=fid: encode(halftone_reshot(orig(fid))), "original", key=f"auth_halftone_{fid}",
+                   origin="variant", kind="halftone_reshot")
         yield Case(f"london_{fid}_halftone_upload", "authenticity.recapture", "violation",
                    lambda fid=fid: as_upload(halftone_reshot(orig(fid)), background=False), "upload",
-                   key=f"auth_halftone_{fid}_up")
+                   key=f"auth_halftone_{fid}_up", origin="variant", kind="halftone_reshot")
         yield Case(f"london_{fid}_screen_upload", "authenticity.recapture", "violation",
                    lambda fid=fid: as_upload(screen_reshot(orig(fid), seed=int(fid)), background=False), "upload",
-                   key=f"auth_screen_{fid}_up")
+                   key=f"auth_screen_{fid}_up", origin="variant", kind="screen_reshot")
         # edits: a border painted around the upload (white frame; a coloured bar at one side)
         yield Case(f"london_{fid}_white_border", "authenticity.edits", "violation",
-                   lambda fid=fid: T_jpeg(add_border(compliant_frame(fid))), "upload", key=f"auth_border_{fid}")
+                   lambda fid=fid: T_jpeg(add_border(compliant_frame(fid))), "upload", key=f"auth_border_{fid}",
+                   origin="variant", kind="border", strength="white frame 12 px")
         yield Case(f"london_{fid}_red_bar_left", "authenticity.edits", "violation",
                    lambda fid=fid: T_jpeg(add_border(compliant_frame(fid), 20, (200, 30, 30), "l")), "upload",
-                   key=f"auth_bar_{fid}")
+                   key=f"auth_bar_{fid}", origin="variant", kind="border", strength="red bar 20 px, left")
         yield Case(f"london_{fid}_03_natural_edits", "authenticity.edits", "compliant",
                    lambda fid=fid: compliant_upload(fid), "upload", group=g, key=f"london_{fid}_03_blue_upload")
         yield Case(f"london_{fid}_03_natural_recapture", "authenticity.recapture", "compliant",

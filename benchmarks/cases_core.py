@@ -6,6 +6,8 @@ The neutral London faces on blue (compliant for every rule) come from cases_pers
 
 from __future__ import annotations
 
+import functools
+
 from benchmarks.accuracy import Case
 
 CORE_PATTERNS = ("file.*", "image.*", "face.*", "geometry.*", "pose.roll", "background.*", "lighting.*", "quality.*")
@@ -52,6 +54,59 @@ def _variant(fid: str, name: str):
     return build
 
 
+# Faults as cameras and lights make them (issue 13): made on a 2400×3200 camera original of each
+# London face, in linear light, before the crop/resize/JPEG; judged as the original and as the
+# 480×640 upload made from it. Angles rotate over the people so every angle is covered.
+ANGLES = (0, 30, 45, 60, 90, 135)
+CAMERA_FAULTS = {  # kind → (rule, [(strength label, builder(V, rgb, points, mask, i) → rgb, noise after?)])
+    "motion_blur": ("quality.sharpness", [
+        (f"{pct} % of width", (lambda pct: lambda V, rgb, p, m, i: V.motion_blur(rgb, pct, ANGLES[i % 6]))(pct))
+        for pct in (0.5, 1.0, 1.7, 2.5)] + [
+        ("1.7 % of width, curved", lambda V, rgb, p, m, i: V.motion_blur(rgb, 1.7, ANGLES[(i + 3) % 6] + 10, 0.15))]),
+    "defocus": ("quality.sharpness", [
+        (f"disk {pct} % of width", (lambda pct: lambda V, rgb, p, m, i: V.defocus(rgb, pct))(pct)) for pct in (0.5, 1.0)]),
+    "under_exposure": ("lighting.exposure", [
+        (f"{s} stops, tone curve", (lambda s: lambda V, rgb, p, m, i: V.tone_exposure(rgb, -s, m))(s)) for s in (1.0, 1.3, 1.5)]),
+    "side_light": ("lighting.evenness", [
+        (f"{s} stops cheek to cheek", (lambda s: lambda V, rgb, p, m, i: V.side_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
+        for s in (1.0, 1.5, 2.0, 3.0)]),
+}
+
+
+@functools.lru_cache(maxsize=4)
+def _camera_base(fid: str):
+    from support import variants as V
+
+    rgb = V.camera_original(fid)
+    return rgb, V.face_points(rgb), V.person_mask(rgb)
+
+
+@functools.lru_cache(maxsize=2)
+def camera_fault(fid: str, i: int, kind: str, strength: str) -> tuple[bytes, bytes]:
+    """(camera original JPEG, 480×640 upload made from it) with one fault; sensor noise after it."""
+    from support import variants as V
+
+    rgb, p, m = _camera_base(fid)
+    make = dict(CAMERA_FAULTS[kind][1])[strength]
+    cam = V.camera_jpeg(V.sensor_noise(make(V, rgb, p, m, i), seed=int(fid)))
+    return cam, V.upload_from(cam)
+
+
+@functools.lru_cache(maxsize=2)
+def _clean_camera(fid: str) -> bytes:
+    """The 2400×3200 camera original with sensor noise and no fault (compliant for light and focus)."""
+    from support import variants as V
+
+    rgb, _, _ = _camera_base(fid)
+    return V.camera_jpeg(V.sensor_noise(rgb, seed=int(fid)))
+
+
+def _upload_of(camera: bytes) -> bytes:
+    from support import variants as V
+
+    return V.upload_from(camera)
+
+
 def cases():
     from support.compose import IMAGES, compliant_upload, faces_available, london_info, manifest
 
@@ -65,7 +120,23 @@ def cases():
         for name, (rule, _) in VARIANTS.items():
             key = f"london_{fid}_{name.replace('_blocks', '')}"
             yield Case(key if not name.endswith("_blocks") else key + "_blocks", rule, "violation",
-                       _variant(fid, name.replace("_blocks", "")), "upload", key=key)
+                       _variant(fid, name.replace("_blocks", "")), "upload", key=key, origin="variant",
+                       kind=name.replace("_blocks", ""))
+    for i, fid in enumerate(london_info()):
+        g = {"eth": london_info()[fid]["face_eth"], "sex": london_info()[fid]["face_gender"]}
+        for rule in ("lighting.*", "quality.sharpness"):  # the same camera file without a fault
+            yield Case(f"london_{fid}_camera_clean", rule, "compliant", lambda fid=fid: _clean_camera(fid), "original",
+                       group=g, key=f"london_{fid}_camera_clean", origin="variant", kind="clean camera original")
+            yield Case(f"london_{fid}_camera_clean_upload", rule, "compliant",
+                       lambda fid=fid: _upload_of(_clean_camera(fid)), "upload", group=g,
+                       key=f"london_{fid}_camera_clean_upload", origin="variant", kind="clean camera original")
+        for kind, (rule, strengths) in CAMERA_FAULTS.items():
+            for strength, _ in strengths:
+                for prof, j in (("original", 0), ("upload", 1)):
+                    yield Case(f"london_{fid}_{kind}_{strength}_{prof}", rule, "violation",
+                               lambda fid=fid, i=i, kind=kind, strength=strength, j=j: camera_fault(fid, i, kind, strength)[j],
+                               prof, key=f"cam_{fid}_{kind}_{strength}_{prof}", origin="variant", kind=kind,
+                               strength=strength + (f", {ANGLES[i % 6]}°" if kind == "motion_blur" and "curved" not in strength else ""))
 
     # real photos, judged as camera originals (the frame is the planned crop)
     for row in manifest():

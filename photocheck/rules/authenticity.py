@@ -105,35 +105,41 @@ def identity(a, lim):
       messages={"low": ("皮肤纹理被抹平，像是做过美颜/磨皮（纹理比 {value}，要求 {limit}）。请提交未经美颜处理的原始照片。",
                         "the skin texture has been smoothed away, as a beauty filter does (texture ratio {value}, "
                         "limit {limit}). Submit the photo without beautification."),
-                "lowres": ("皮肤几乎没有细节纹理（纹理比 {value}），但照片分辨率太低（放大了 {upscale} 倍），无法确定是否美颜。"
-                           "请提交未经美颜处理、分辨率更高的原始照片。",
-                           "the skin shows almost no fine texture (ratio {value}), but the file is too small to tell "
-                           "smoothing from missing detail (enlarged {upscale}×). Submit a larger, unretouched original.")})
+                "lowres": ("照片分辨率太低（人脸被放大了 {upscale} 倍），无法判断是否美颜/磨皮，未检查。"
+                           "如需检查，请提交分辨率更高的原始照片。",
+                           "the file is too small to judge retouching (the face is enlarged {upscale}× to fill the "
+                           "frame: smoothing and missing detail look alike); not judged. Submit a larger original "
+                           "to have it checked.")})
 def retouch(a, lim):
-    # Fine detail (pores, grain) relative to mid-scale detail (skin shading, small features) on the
-    # cheeks and nose. A beauty filter (bilateral/guided smoothing of the skin) removes the fine
-    # layer but keeps the broad shading, so the ratio collapses: natural studio uploads measured
-    # 0.74–0.97, beauty-filtered 0.34–0.52 (docs/accuracy.md). Medians, so an edge or a spot does
-    # not dominate. Blur and heavy JPEG also lower it (0.44–0.65), hence the warn band.
+    # Fine skin texture (pores, grain: |g − G1|) relative to the skin's own shading (|G4 − G8|:
+    # the cheeks' and the nose's relief, which no beauty filter removes — it would flatten the
+    # face). A beauty filter (bilateral, guided, frequency separation) wipes out everything up to
+    # a few px while the shading stays, so the ratio collapses; both bands scale with the skin's
+    # albedo, so the ratio means the same on every skin tone. Medians, so an edge or a spot does
+    # not dominate. Natural London uploads 0.29–0.66; real vendor-retouched ID photos 0.13–0.14
+    # (limits/authenticity.toml).
     skin = a.skin_mask
     if np.count_nonzero(skin) < 400:
         return Measurement(None, status="skip")
     # A small file framed up to 480×640 has no detail finer than its own pixels: measure in the
-    # file's pixels then (bands scaled by the upscale factor), or every low-res photo looks smoothed.
+    # file's pixels (bands scaled by the upscale factor) — and do not judge a file enlarged much.
     up = max(1.0, a.frame_size[0] / max(a.frame_full.w, 1e-6))
-    # The face window plus the wider blur's reach (OpenCV's float kernel radius is ~4σ): the same
+    # The face window plus the widest blur's reach (OpenCV's float kernel radius is ~4σ): the same
     # values on the skin as filtering the whole frame, at a fraction of the cost.
-    ys, xs = a.face_box(int(np.ceil(12.0 * up)) + 2)
+    ys, xs = a.face_box(int(np.ceil(32.0 * up)) + 2)
     g = a.gray[ys, xs].astype(np.float32)
     skin = skin[ys, xs]
-    b1 = cv2.GaussianBlur(g, (0, 0), up)
-    fine = cv2.absdiff(g, b1)[skin]
-    mid = cv2.absdiff(b1, cv2.GaussianBlur(g, (0, 0), 3.0 * up))[skin]
-    val = round(float(np.median(fine) / max(float(np.median(mid)), 1e-3)), 3)
+    fine = cv2.absdiff(g, cv2.GaussianBlur(g, (0, 0), up))[skin]
+    # the shading band is smooth: at half resolution from a σ 2 image (4× fewer pixels, 2× shorter
+    # kernels), read on every other skin pixel
+    half = cv2.GaussianBlur(g, (0, 0), 2.0 * up)[::2, ::2]
+    sa, sb = np.sqrt(16.0 - 4.0) * up / 2, np.sqrt(64.0 - 4.0) * up / 2
+    shade = cv2.absdiff(cv2.GaussianBlur(half, (0, 0), sa), cv2.GaussianBlur(half, (0, 0), sb))[skin[::2, ::2]]
+    val = round(float(np.median(fine) / max(float(np.median(shade)), 1e-3)), 3)
+    if up > float(lim["max_upscale"]):
+        # a low-resolution file: smoothing and missing detail look alike — an honest "can't judge"
+        return Measurement(val, status="skip", side="lowres", fmt={"upscale": round(up, 2)})
     status, side = lim.judge(val)
-    if status == "fail" and up > float(lim["max_upscale"]):
-        # a low-resolution file: smoothing and missing detail look alike, so only warn
-        return Measurement(val, status="warn", side="lowres", regions=(("mask", a.skin_mask),), fmt={"upscale": round(up, 2)})
     return Measurement(val, status=status, side=side, regions=(("mask", a.skin_mask),))
 
 

@@ -19,89 +19,193 @@ def _skin(a):
     return m if np.count_nonzero(m) >= MIN_SKIN_PIXELS else None
 
 
-def eye_white_l(a) -> float | None:
+def _iris_discs(a, grow: float) -> list[tuple[tuple[int, int], int]]:
+    """Centre and radius (frame px, × ``grow``) of each iris from the landmarker's iris points."""
+    p = a.face.points
+    out = []
+    for idx in (L.RIGHT_IRIS, L.LEFT_IRIS):
+        c = p[idx[0], :2]
+        r = float(np.linalg.norm(p[idx[1:], :2] - c, axis=1).mean())
+        out.append(((int(round(c[0])), int(round(c[1]))), int(r * grow) + 1))
+    return out
+
+
+def eye_opening(a) -> float:
+    """Area of the narrower eye opening over its width squared (an open eye ~0.22–0.30, a
+    squint or a downward look < 0.18: too little sclera shows to read)."""
+    p = a.face.points
+    out = []
+    for idx, c1, c2 in ((L.RIGHT_EYE, 33, 133), (L.LEFT_EYE, 263, 362)):
+        width = float(np.linalg.norm(p[c1, :2] - p[c2, :2])) or 1.0
+        out.append(cv2.contourArea(cv2.convexHull(p[idx, :2].astype(np.float32))) / (width * width))
+    return min(out)
+
+
+def sclera_l(a) -> np.ndarray:
+    """L* of the eye openings minus the irises (1-D float32), built on the eyes' window only."""
+    p = a.face.points
+    eyes = p[np.r_[L.RIGHT_EYE, L.LEFT_EYE], :2]
+    h, w = a.L.shape
+    x0, y0 = np.maximum(np.floor(eyes.min(axis=0)).astype(int) - 1, 0)
+    x1, y1 = np.minimum(np.ceil(eyes.max(axis=0)).astype(int) + 2, (w, h))
+    if x1 <= x0 or y1 <= y0:
+        return np.empty(0, np.float32)
+    m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for idx in (L.RIGHT_EYE, L.LEFT_EYE):
+        cv2.fillConvexPoly(m, cv2.convexHull(np.round(p[idx, :2] - (x0, y0)).astype(np.int32)), 1)
+    for (cx, cy), r in _iris_discs(a, 1.15):
+        cv2.circle(m, (cx - x0, cy - y0), r, 0, -1)
+    return a.L[y0:y1, x0:x1][m > 0]
+
+
+def eye_white_l(a, values: np.ndarray | None = None) -> float | None:
     """Lightness of the whites of the eyes (95th percentile of the eye opening minus the iris).
 
     The sclera is nearly the same lightness for every skin tone, so it tells under-exposure from
     dark skin: a dark-skinned student in good light has bright eye whites, an under-exposed photo
-    does not.
+    does not. A narrow opening (squint, downward look) shows lids and lashes more than sclera, so
+    :func:`exposure` judges it with a lower limit. ``values``: :func:`sclera_l`, if at hand.
     """
-    m = a.polygon_mask(L.RIGHT_EYE) | a.polygon_mask(L.LEFT_EYE)
-    iris = np.zeros(m.shape, np.uint8)
-    p = a.face.points
-    for idx in (L.RIGHT_IRIS, L.LEFT_IRIS):
-        c = p[idx[0], :2]
-        r = float(np.linalg.norm(p[idx[1:], :2] - c, axis=1).mean())
-        cv2.circle(iris, (int(round(c[0])), int(round(c[1]))), int(r * 1.15) + 1, 1, -1)
-    m &= iris == 0
-    if np.count_nonzero(m) < 20:  # eyes closed or too small to see
+    v = sclera_l(a) if values is None else values
+    if v.size < 20:
         return None
     # 95th, not 90th: a narrow opening on a dark-eyed face shows little sclera, and the 90th
     # percentile then missed clipped eye whites (London 042 at 4× exposure read 85, at the limit).
-    return float(np.percentile(a.L[m], 95))
+    return float(np.percentile(v, 95))
+
+
+def catchlight_l(a) -> float:
+    """Brightest spot in the irises (3×3 mean, so one noisy pixel does not count): the reflection
+    of the light source, which a correctly exposed studio photo shows near white."""
+    best = 0.0
+    for (cx, cy), r in _iris_discs(a, 1.0):
+        y0, x0 = max(0, cy - r), max(0, cx - r)
+        patch = cv2.blur(a.L[y0:cy + r + 1, x0:cx + r + 1], (3, 3))
+        if patch.size:
+            best = max(best, float(patch.max()))
+    return best
+
+
+def clothing_white_l(a, lim) -> float:
+    """Lightness of the clothes' near-neutral highlights (a white shirt or collar, a white T-shirt):
+    99th percentile of low-chroma person pixels from just below the chin to one face height lower;
+    0 when there are too few (dark or colourful clothes say nothing about exposure)."""
+    p = a.face.points
+    chin, top = float(p[L.CHIN, 1]), float(p[L.FOREHEAD_TOP, 1])
+    fh = max(chin - top, 1.0)
+    h = a.frame_size[1]
+    y0, y1 = int(min(h, chin + 0.15 * fh)), int(min(h, chin + 1.0 * fh))
+    if y1 - y0 < 4:
+        return 0.0
+    rows = slice(y0, y1, 2)  # every other row and column: a percentile of ~10⁴ pixels is plenty
+    band = (a.person[rows, ::2] >= 0.5) & (a.chroma[rows, ::2] < float(lim["neutral_chroma"]))
+    if 4 * np.count_nonzero(band) < int(lim["clothing_min_px"]):
+        return 0.0
+    return float(np.percentile(a.L[rows, ::2][band], 99))
 
 
 @rule("lighting.exposure",
       title=("曝光适中（不过暗、不过亮）", "Exposure (not too dark or too bright)"),
       messages={
-          "low": ("脸部太暗（眼白亮度 L* {eye}，肤色亮度 {skin}）。请增加正面光照，或调整相机曝光。", "the face is too dark (eye-white L* {eye}, skin L* {skin}). Add frontal light or increase the camera exposure."),
-          "high": ("脸部过亮/过曝（肤色亮度 L* {skin}，眼白亮度 {eye}）。请减弱光照或降低曝光。", "the face is too bright / overexposed (skin L* {skin}, eye-white L* {eye}). Reduce the light or the exposure."),
+          "low": ("脸部太暗（眼白亮度 L* {eye}，肤色亮度 {skin}，要求眼白 ≥ {eye_min}）。请增加正面光照，或调整相机曝光。",
+                  "the face is too dark (eye-white L* {eye}, skin L* {skin}; eye whites must reach {eye_min}). Add "
+                  "frontal light or increase the camera exposure."),
+          "high": ("脸部过亮/过曝（肤色亮度 L* {skin}，眼白过曝 {clipped}%）。请减弱光照或降低曝光。",
+                   "the face is too bright / overexposed (skin L* {skin}, {clipped}% of the eye whites blown out). "
+                   "Reduce the light or the exposure."),
       })
 def exposure(a, lim):
+    # What a correct exposure is, the scene says, not the skin: the whites of the eyes are about
+    # as light for every skin tone; a white collar or T-shirt and the catchlights (the light
+    # source reflected in the eyes) are white references too. The face is under-exposed when the
+    # eye whites read dark and no other white reference on the person reads correctly exposed.
+    # Skin lightness alone decides only the extremes (skin_min, skin_max), where no skin tone is.
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
     skin = round(float(np.median(a.L[m])), 1)
-    eye = eye_white_l(a)
-    eye = None if eye is None else round(eye, 1)
-    value = {"skin_L": skin, "eye_white_L": eye}
-    fmt = {"skin": skin, "eye": eye if eye is not None else "—"}
-    # Under-exposure is judged on the eye whites (tone-independent), or on the skin when the eyes
-    # cannot be seen; over-exposure on the skin (a lighter skin tone only ever reads brighter).
-    low = (eye is not None and eye < lim["eye_white_min"]) or skin < lim["skin_min"]
-    if low:
-        return Measurement(value, status="fail", side="low", fmt=fmt, regions=(("mask", m),))
-    if skin > lim["skin_max"] or (eye is not None and eye > lim["eye_white_max"]):
+    sclera = sclera_l(a)
+    eye = eye_white_l(a, sclera)
+    narrow = eye is not None and eye_opening(a) < lim["min_opening"]
+    eye_min = lim["eye_white_min_narrow"] if narrow else lim["eye_white_min"]
+    clipped = 0.0
+    if eye is not None:
+        eye = round(eye, 1)
+        clipped = round(100 * float(np.mean(sclera >= float(lim["clip_L"]))), 1)
+    refs = {"catchlight": round(catchlight_l(a), 1), "clothing": round(clothing_white_l(a, lim), 1)}
+    value = {"eye_white_L": eye, "skin_L": skin, **{f"{k}_L": v for k, v in refs.items()}, "eye_white_clipped_pct": clipped}
+    fmt = {"skin": skin, "eye": eye if eye is not None else "—", "eye_min": eye_min, "clipped": clipped}
+    lit = refs["catchlight"] >= lim["catchlight_ok"] or refs["clothing"] >= lim["clothing_ok"]
+    # blown: the skin, or the eye whites together with the white clothes (a clipped sclera alone
+    # is common in small contrasty web photos whose clothes are not white)
+    blown = clipped > lim["clipped_max"] and refs["clothing"] >= lim["clothing_blown"]
+    if skin > lim["skin_max"] or blown:
         return Measurement(value, status="fail", side="high", fmt=fmt, regions=(("mask", m),))
+    if skin < lim["skin_min"] or (eye is not None and eye < eye_min and not lit):
+        return Measurement(value, status="fail", side="low", fmt=fmt, regions=(("mask", m),))
+    if eye is not None and not narrow and eye < lim["eye_white_warn"] and not lit:
+        return Measurement(value, status="warn", side="low", fmt=fmt, regions=(("mask", m),))
     return Measurement(value, status="pass", fmt=fmt)
+
+
+# Mirror-image landmark pairs on the cheeks, forehead and jaw (image-left, image-right): the same
+# skin on both sides of the face, so its light ratio is the light's, whatever the skin tone.
+SIDE_PAIRS = np.array([(50, 280), (101, 330), (118, 347), (123, 352), (147, 376), (187, 411), (205, 425), (207, 427),
+                       (36, 266), (142, 371), (117, 346), (119, 348), (100, 329), (192, 416), (213, 433), (138, 367),
+                       (135, 364), (169, 394), (170, 395), (210, 430), (211, 431), (212, 432), (214, 434), (108, 337),
+                       (69, 299), (104, 333), (67, 297), (203, 423), (206, 426), (216, 436)])
+
+
+def side_ratio_stops(a) -> tuple[float, np.ndarray]:
+    """Light on the image-left side of the face over the image-right side, in stops (log2 of the
+    linear luminance ratio; positive: left brighter): the median over mirror-image skin patches
+    (each a mean over ~4 % of the face width), so a strand of hair or a spot on one patch does
+    not decide. Also returns the points of the darker side's patches (for the annotation)."""
+    p = a.face.points[:, :2]
+    k = max(3, int(0.04 * a.face_width) | 1)
+    ys, xs = a.face_box(k)
+    lum = cv2.blur(a.L[ys, xs], (k, k))
+    h, w = lum.shape
+    q = np.round(p[SIDE_PAIRS.ravel()] - (xs.start, ys.start)).astype(int)
+    q[:, 0], q[:, 1] = np.clip(q[:, 0], 0, w - 1), np.clip(q[:, 1], 0, h - 1)
+    lstar = lum[q[:, 1], q[:, 0]].reshape(-1, 2).astype(np.float64)
+    y = np.where(lstar > 8, ((lstar + 16) / 116) ** 3, lstar / 903.3)  # CIE L* → relative luminance
+    left_first = p[SIDE_PAIRS[:, 0], 0] < p[SIDE_PAIRS[:, 1], 0]
+    lr = np.where(left_first, np.log2(np.maximum(y[:, 0], 1e-4) / np.maximum(y[:, 1], 1e-4)),
+                  np.log2(np.maximum(y[:, 1], 1e-4) / np.maximum(y[:, 0], 1e-4)))
+    stops = float(np.median(lr))
+    dark_col = (1 if stops > 0 else 0) ^ (~left_first).astype(int)
+    return stops, p[SIDE_PAIRS[np.arange(len(SIDE_PAIRS)), dark_col]]
 
 
 @rule("lighting.evenness",
       title=("面部光照均匀（无阴阳脸、无光斑）", "Even light on the face (no half shadow, no hot spots)"),
       messages={
-          "high": ("脸部左右明暗不均（阴阳脸，两侧亮度差 {value}）。请从正面或两侧均匀打光。", "one side of the face is darker than the other (ΔL* {value}). Light the face evenly from the front or both sides."),
+          "high": ("脸部左右明暗不均（阴阳脸，{side_zh}暗 {value} 档）。请从正面或两侧均匀打光。",
+                   "one side of the face is darker than the other (the {side} side by {value} stops). Light the "
+                   "face evenly from the front or both sides."),
           "hot": ("脸上有明显的反光/光斑（{hot}% 的皮肤过亮）。请使用柔光，减少油光。", "there are hot spots on the face ({hot}% of the skin is blown out). Use soft light and reduce shine."),
       })
 def evenness(a, lim):
+    # Side light (阴阳脸) as a light ratio between mirror-image patches of skin, in stops: a ratio
+    # of light, so it means the same on dark and light skin (an L* difference does not: the same
+    # shadow is 17 L* on light skin and 11 on dark). Hot spots: blown-out shine on the skin.
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
-    win = a.face_box()  # the skin lies inside the face oval: work on its window
-    l, m = a.L[win], m[win]
-    p = a.face.points
-    # face midline through the nose bridge and chin, evaluated per row
-    (x0, y0), (x1, y1) = p[L.NOSE_BRIDGE, :2], p[L.CHIN, :2]
-    ys = np.arange(win[0].start, win[0].stop, dtype=np.float32)
-    mid = x0 + (ys - y0) * ((x1 - x0) / (y1 - y0 if abs(y1 - y0) > 1e-3 else 1e-3))
-    xs = np.arange(win[1].start, win[1].stop, dtype=np.float32)[None, :]
-    margin = 0.06 * a.face_width  # skip the nose ridge itself
-    left = m & (xs < mid[:, None] - margin)
-    right = m & (xs > mid[:, None] + margin)
-    if np.count_nonzero(left) < MIN_SKIN_PIXELS // 3 or np.count_nonzero(right) < MIN_SKIN_PIXELS // 3:
-        return Measurement(None, status="skip")
-    med_left, med_right = float(np.median(l[left])), float(np.median(l[right]))
-    diff = abs(med_left - med_right)
-    skin_l = l[m]
+    stops, dark_pts = side_ratio_stops(a)
+    skin_l = a.L[m]
     med = float(np.median(skin_l))
     hot = float(np.mean((skin_l > med + 25) & (skin_l > 90)) * 100)
-    value = {"side_diff": round(diff, 2), "hot_spots_pct": round(hot, 2)}
-    darker = np.zeros(a.skin_mask.shape, bool)
-    darker[win] = left if med_left < med_right else right
-    st, side = lim.judge(diff)
+    value = {"side_stops": round(abs(stops), 2), "hot_spots_pct": round(hot, 2)}
+    st, side = lim.judge(abs(stops))
     if st != "fail" and hot > float(lim.params.get("hot_max", 2.0)):
         st, side = "fail", "hot"
-    return Measurement(value, status=st, side=side, fmt={"value": round(diff, 1), "hot": round(hot, 1)},
-                       regions=(("mask", darker),) if st != "pass" else ())
+    dark_side = ("right", "右侧") if stops > 0 else ("left", "左侧")  # of the image
+    return Measurement(value, status=st, side=side,
+                       fmt={"value": round(abs(stops), 1), "hot": round(hot, 1), "side": f"image-{dark_side[0]}",
+                            "side_zh": "画面" + dark_side[1]},
+                       regions=(("points", [tuple(map(float, q)) for q in dark_pts]),) if st != "pass" else ())
 
 
 @rule("lighting.color_cast",

@@ -144,3 +144,283 @@ def progressive(rgb):
 def padded(rgb, n=4096):
     """What some ID-photo tools do to reach a minimum size: zero bytes after the end marker."""
     return jpeg(rgb) + b"\x00" * n
+
+
+# ---------------------------------------------------------------------------------------------
+# Faults as cameras, lights and phone apps make them (issue 13). Each works in linear light
+# (sRGB → linear, the physical effect, → sRGB) and is applied to the camera file *before* the
+# crop, resize and JPEG a real pipeline does: the fault is in the camera file, the upload is made
+# from it (:func:`camera_original`, :func:`upload_from`).
+
+CAMERA_SIZE = (2400, 3200)  # a portrait camera original (width × height), 7.7 MP
+
+
+def to_linear(rgb: np.ndarray) -> np.ndarray:
+    """sRGB uint8 → linear light, float32 0–1 (the exact sRGB transfer function)."""
+    x = rgb.astype(np.float32) / 255
+    return np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+def to_srgb(lin: np.ndarray) -> np.ndarray:
+    """Linear light (float, clipped to 0–1) → sRGB uint8."""
+    x = np.clip(lin, 0, 1)
+    y = np.where(x <= 0.0031308, x * 12.92, 1.055 * np.power(x, 1 / 2.4) - 0.055)
+    return np.clip(y * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def person_mask(rgb: np.ndarray) -> np.ndarray:
+    """Soft person mask (float32 0–1) at the image's size: the selfie model on a ≤ 512 px copy."""
+    h, w = rgb.shape[:2]
+    k = min(1.0, 512 / max(h, w))
+    small = cv2.resize(rgb, (round(w * k), round(h * k)), interpolation=cv2.INTER_AREA) if k < 1 else rgb
+    m = get_models().person_mask(small)
+    m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.GaussianBlur(m, (0, 0), max(1.0, w / 600))
+
+
+def face_points(rgb: np.ndarray) -> np.ndarray:
+    """The 478 face-mesh landmarks (x, y in ``rgb`` px) of the main face, from photocheck's own
+    analysis run as a camera original (the variants need to know where the face is)."""
+    from photocheck.analysis import analyse
+    from photocheck.spec import load_spec
+
+    a = analyse(rgb, load_spec("original"))
+    fr, (fw, fh) = a.frame_full, a.frame_size
+    p = a.face.points[:, :2].astype(np.float64)
+    return np.c_[fr.x + p[:, 0] * fr.w / fw, fr.y + p[:, 1] * fr.h / fh]
+
+
+# -- exposure: a camera tone curve, the person under-lit against a correctly lit backdrop --------
+CURVE_WHITE = 4.0  # the curve's white point: clipped highlights were ≥ 2 stops above diffuse white
+
+
+def _curve(x: np.ndarray) -> np.ndarray:
+    """A camera's tone curve on linear scene light (extended Reinhard: a highlight shoulder that
+    reaches display white at CURVE_WHITE), output in linear display light 0–1."""
+    return x * (1 + x / CURVE_WHITE ** 2) / (1 + x)
+
+
+def _curve_inverse(y: np.ndarray) -> np.ndarray:
+    # solve x² / W² + x (1 − y) − y = 0 for x ≥ 0
+    a, b = 1 / CURVE_WHITE ** 2, 1 - y
+    return (-b + np.sqrt(b * b + 4 * a * y)) / (2 * a)
+
+
+def tone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """The person ``stops`` under- (negative) or over-exposed in the mid-tones, through the camera's
+    tone curve (highlights compress on the shoulder, shadows sink in the toe), in front of a
+    correctly lit backdrop: what a camera that meters a bright backdrop does to the face."""
+    m = (person_mask(rgb) if mask is None else mask)[..., None]
+    scene = _curve_inverse(to_linear(rgb))
+    out = to_srgb(_curve(scene * 2.0 ** stops)).astype(np.float32)
+    return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+
+
+# -- side light: a smooth relighting falloff across the face -----------------------------------
+def side_light(rgb: np.ndarray, stops: float, points: np.ndarray | None = None, mask: np.ndarray | None = None,
+               from_left: bool = False) -> np.ndarray:
+    """A key light from one side: the far cheek receives ``stops`` less light than the near one,
+    with a smooth falloff across the face (a relighting ramp over about one face width, darker
+    still beyond the far cheek), not a hard half mask. The backdrop keeps its own light."""
+    p = face_points(rgb) if points is None else points
+    m = person_mask(rgb) if mask is None else mask
+    cx = float(p[:, 0].mean())
+    fw = float(np.ptp(p[:, 0]))
+
+    def ramp(x):
+        return 1 / (1 + np.exp(-(x - cx) / (0.22 * fw)))  # 0 → 1 across the face, smooth
+
+    x = np.arange(rgb.shape[1], dtype=np.float32)
+    lo, hi = ramp(cx - 0.25 * fw), ramp(cx + 0.25 * fw)  # the two cheek centres
+    t = (ramp(x) - lo) / (hi - lo)
+    if from_left:
+        t = 1 - t
+    gain = 2.0 ** (-stops * np.clip(t, 0, None))  # lit side 1, far cheek 2^-stops
+    g = 1 - (1 - gain[None, :]) * m
+    return to_srgb(to_linear(rgb) * g[..., None])
+
+
+# -- blur: motion kernels and a defocus disk, in linear light -----------------------------------
+def motion_kernel(length: float, angle: float, bend: float = 0.0) -> np.ndarray:
+    """Normalised motion-blur kernel: a path of ``length`` px at ``angle`` degrees (0 = horizontal,
+    counter-clockwise), bent sideways by ``bend`` × length at its middle (a handheld arc)."""
+    n = max(2, int(length * 4))
+    s = np.linspace(-0.5, 0.5, n)
+    t = np.deg2rad(angle)
+    along = s * length
+    side = bend * length * (1 - 4 * s * s)  # a parabola: 0 at the ends, ``bend`` × length mid-way
+    x = along * np.cos(t) - side * np.sin(t)
+    y = -along * np.sin(t) - side * np.cos(t)
+    r = int(np.ceil(max(np.abs(x).max(), np.abs(y).max()))) + 2
+    k = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
+    xi, yi = x + r, y + r
+    x0, y0 = np.floor(xi).astype(int), np.floor(yi).astype(int)
+    fx, fy = (xi - x0).astype(np.float32), (yi - y0).astype(np.float32)
+    for dx, dy, wgt in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        np.add.at(k, (y0 + dy, x0 + dx), wgt)
+    return k / k.sum()
+
+
+def disk_kernel(radius: float) -> np.ndarray:
+    """Normalised defocus disk (the lens aperture's image), anti-aliased at its rim."""
+    r = int(np.ceil(radius)) + 1
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1].astype(np.float32)
+    k = np.clip(radius + 0.5 - np.hypot(xx, yy), 0, 1)
+    return k / k.sum()
+
+
+def convolve_linear(rgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Convolve in linear light (the lens and the sensor integrate light, not sRGB values)."""
+    return to_srgb(cv2.filter2D(to_linear(rgb), -1, kernel, borderType=cv2.BORDER_REFLECT))
+
+
+def motion_blur(rgb: np.ndarray, pct_width: float, angle: float, bend: float = 0.0) -> np.ndarray:
+    """Camera shake: a motion path of ``pct_width`` % of the image width at ``angle`` degrees."""
+    return convolve_linear(rgb, motion_kernel(pct_width / 100 * rgb.shape[1], angle, bend))
+
+
+def defocus(rgb: np.ndarray, pct_width: float) -> np.ndarray:
+    """Out of focus: a disk of diameter ``pct_width`` % of the image width."""
+    return convolve_linear(rgb, disk_kernel(pct_width / 200 * rgb.shape[1]))
+
+
+def sensor_noise(rgb: np.ndarray, sigma: float = 1.5, seed: int = 0) -> np.ndarray:
+    """Sensor read/shot noise added after the optics (a blur does not blur the noise)."""
+    noise = np.random.default_rng(seed).normal(0, sigma, rgb.shape[:2])[..., None]  # luminance grain
+    return np.clip(rgb + noise + 0.5, 0, 255).astype(np.uint8)
+
+
+# -- camera originals and the upload made from them --------------------------------------------
+def camera_original(face_id: str, expr: str = "03", size=CAMERA_SIZE) -> np.ndarray:
+    """A portrait camera original (default 2400×3200): a London face composed on blue, scaled to the
+    frame width, the clothes continued to the bottom edge. The caller adds the fault, then
+    :func:`sensor_noise`, then encodes."""
+    from .compose import london, on_background, read_rgb
+
+    person = on_background(read_rgb(london(face_id, expr)))
+    W, H = size
+    k = W / person.shape[1]
+    person = cv2.resize(person, (W, round(person.shape[0] * k)), interpolation=cv2.INTER_CUBIC)
+    if person.shape[0] < H:  # clothes continue down
+        person = cv2.copyMakeBorder(person, 0, H - person.shape[0], 0, 0, cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray(person[:H])
+
+
+def camera_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=quality, dpi=(72, 72))
+    return buf.getvalue()
+
+
+def upload_from(camera: bytes | np.ndarray) -> bytes:
+    """The 480×640 upload a vendor makes from a camera file: photocheck's planned crop, resized,
+    encoded (the fault, already in the camera file, goes along)."""
+    from photocheck.export import export_upload
+    from photocheck.analysis import analyse
+    from photocheck.spec import load_spec
+
+    return export_upload(camera, analyse(camera, load_spec("original")))
+
+
+# -- beauty retouching as phone apps do it ------------------------------------------------------
+def skin_region(rgb: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A beauty app's skin mask (float32 0–1): the face oval, forehead and neck skin by colour,
+    minus the eyes, brows and lips (kept sharp), feathered."""
+    from photocheck import landmarks as LM
+
+    h, w = rgb.shape[:2]
+    fw = float(np.ptp(points[LM.FACE_OVAL, 0]))
+    oval = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(oval, cv2.convexHull(np.round(points[LM.FACE_OVAL]).astype(np.int32)), 1)
+    oval = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(fw * 0.3) | 1,) * 2))
+    ycc = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    colour = (ycc[..., 1] > 133) & (ycc[..., 1] < 180) & (ycc[..., 2] > 75) & (ycc[..., 2] < 135)
+    keep = np.zeros((h, w), np.uint8)
+    for idx in (LM.RIGHT_EYE, LM.LEFT_EYE, LM.RIGHT_BROW, LM.LEFT_BROW, LM.LIPS):
+        cv2.fillConvexPoly(keep, cv2.convexHull(np.round(points[idx]).astype(np.int32)), 1)
+    keep = cv2.dilate(keep, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (int(fw * 0.06) | 1,) * 2))
+    m = ((oval > 0) & colour & (keep == 0)).astype(np.float32)
+    return cv2.GaussianBlur(m, (0, 0), fw / 80)
+
+
+def beauty(rgb: np.ndarray, strength: float, method: str = "bilateral", brighten: float = 0.0,
+           points: np.ndarray | None = None) -> np.ndarray:
+    """Skin smoothing as phone beauty modes do it (eyes, brows and lips kept sharp): ``method``
+    "bilateral" (two edge-preserving passes), "guided" (guided filter) or "freqsep" (frequency
+    separation: the fine layer attenuated, the coarse layer surface-blurred), blended into the skin
+    by ``strength`` (the app's slider, 0–1); ``brighten`` (0–1) lifts and whitens the skin.
+    A phone filters the captured image, noise included: add :func:`sensor_noise` *before* it."""
+    p = face_points(rgb) if points is None else points
+    from photocheck import landmarks as LM
+
+    fw = float(np.ptp(p[LM.FACE_OVAL, 0]))
+    r = max(2, int(fw / 40))
+    x = rgb.astype(np.float32)
+    if method == "bilateral":
+        sm = rgb
+        for _ in range(2):
+            sm = cv2.bilateralFilter(sm, 2 * r + 1, 25 + 35 * strength, r)
+        sm = sm.astype(np.float32)
+    elif method == "guided":
+        eps = (0.03 + 0.07 * strength) ** 2 * 255 ** 2
+        sm = cv2.ximgproc.guidedFilter(rgb, x, 2 * r, eps)
+    elif method == "freqsep":
+        low = cv2.GaussianBlur(x, (0, 0), r / 2)
+        high = x - low
+        low = cv2.bilateralFilter(low, 2 * r + 1, 30, r)
+        sm = low + high * 0.1
+    else:
+        raise ValueError(method)
+    m = (skin_region(rgb, p) * strength)[..., None]
+    out = x * (1 - m) + sm * m
+    if brighten:
+        lin = to_linear(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+        grey = lin.mean(axis=2, keepdims=True)
+        lifted = (grey + (lin - grey) * (1 - 0.35 * brighten)) * (1 + 0.6 * brighten)  # whiter, lighter
+        mb = skin_region(rgb, p)[..., None]
+        out = to_srgb(lin * (1 - mb) + lifted * mb).astype(np.float32)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def _warp(rgb: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Move the picture by the field (dx, dy) (where each output pixel takes its colour from)."""
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(rgb, gx + dx, gy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def slim_face(rgb: np.ndarray, strength: float, points: np.ndarray | None = None) -> np.ndarray:
+    """Face slimming as a liquify push: the cheeks and jaw drawn toward the face's centre line by
+    ``strength`` × face width at most, with a smooth Gaussian falloff."""
+    from photocheck import landmarks as LM
+
+    p = face_points(rgb) if points is None else points
+    fw = float(np.ptp(p[LM.FACE_OVAL, 0]))
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    dx = np.zeros((h, w), np.float32)
+    cx = float(p[[LM.NOSE_TIP, LM.CHIN], 0].mean())
+    for idx in (172, 136, 150, 397, 365, 379, 132, 361):  # lower cheeks and jaw, both sides
+        qx, qy = p[idx]
+        bump = np.exp(-((gx - qx) ** 2 + (gy - qy) ** 2) / (2 * (0.12 * fw) ** 2))
+        dx += np.sign(qx - cx) * strength * fw * bump / 2.2  # sample from farther out: the edge moves in
+    return _warp(rgb, dx, np.zeros_like(dx))
+
+
+def enlarge_eyes(rgb: np.ndarray, strength: float, points: np.ndarray | None = None) -> np.ndarray:
+    """Eye enlarging: a smooth radial magnification (1 + ``strength`` at the centre) about each eye."""
+    from photocheck import landmarks as LM
+
+    p = face_points(rgb) if points is None else points
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    dx, dy = np.zeros((h, w), np.float32), np.zeros((h, w), np.float32)
+    for idx in (LM.RIGHT_EYE, LM.LEFT_EYE):
+        c = p[idx].mean(axis=0)
+        rad = 1.3 * float(np.ptp(p[idx, 0]))
+        ox, oy = gx - c[0], gy - c[1]
+        r2 = (ox * ox + oy * oy) / (rad * rad)
+        k = np.where(r2 < 1, strength * (1 - r2) ** 2, 0).astype(np.float32) / (1 + strength)
+        dx -= ox * k
+        dy -= oy * k
+    return _warp(rgb, dx, dy)

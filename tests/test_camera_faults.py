@@ -1,0 +1,118 @@
+"""Issue 13: faults as cameras and lights make them, on real London faces.
+
+Each fault is made on a 2400×3200 camera original in linear light, before the crop/resize/JPEG a
+real pipeline does (tests/support/variants.py); the upload is made from the faulty camera file.
+"""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+import photocheck
+from support import variants as V
+from support.compose import faces_available
+
+pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces not present")
+
+
+@pytest.fixture(scope="module")
+def camera_042():
+    """London 042 (very dark skin) as a 2400×3200 camera original: pixels, landmarks, person mask."""
+    rgb = V.camera_original("042")
+    return rgb, V.face_points(rgb), V.person_mask(rgb)
+
+
+@pytest.fixture(scope="module")
+def shaken_042(camera_042):
+    """The same shot with camera shake: 1.7 % of the frame width at 30°, plus sensor noise."""
+    rgb, _, _ = camera_042
+    return V.camera_jpeg(V.sensor_noise(V.motion_blur(rgb, 1.7, 30)))
+
+
+def _status(source, rule, profile="upload"):
+    return photocheck.check(source, profile=profile, lang="en").finding(rule)
+
+
+def test_correct_exposure_of_dark_skin_passes_and_1_3_stops_under_fails(camera_042):
+    rgb, _, mask = camera_042
+    good = V.upload_from(V.camera_jpeg(V.sensor_noise(rgb)))
+    dark = V.upload_from(V.camera_jpeg(V.sensor_noise(V.tone_exposure(rgb, -1.3, mask))))
+    ok, bad = _status(good, "lighting.exposure"), _status(dark, "lighting.exposure")
+    assert ok.status == "pass", ok
+    assert bad.status == "fail" and "too dark" in bad.message, bad
+    # the eye whites decided, not the skin: a dark skin in good light keeps bright eye whites
+    assert ok.value["eye_white_L"] > 50 > bad.value["eye_white_L"]
+
+
+def test_camera_shake_fails_sharpness_as_original_and_as_upload(shaken_042):
+    for profile, source in (("original", shaken_042), ("upload", V.upload_from(shaken_042))):
+        f = _status(source, "quality.sharpness", profile)
+        assert f.status == "fail" and "not sharp" in f.message, (profile, f)
+
+
+def test_sharp_camera_original_passes_sharpness(camera_042):
+    rgb, _, _ = camera_042
+    assert _status(V.camera_jpeg(V.sensor_noise(rgb)), "quality.sharpness", "original").status == "pass"
+
+
+@pytest.mark.parametrize("angle", [0, 90, 135])
+def test_shake_in_any_direction_and_defocus_fail_the_upload(camera_042, angle):
+    rgb, _, _ = camera_042
+    small = rgb[::2, ::2].copy()  # a 1200×1600 camera file keeps the test quick; same fault in % of width
+    for faulty in (V.motion_blur(small, 1.0, angle), V.defocus(small, 0.6)):
+        up = V.upload_from(V.camera_jpeg(V.sensor_noise(faulty)))
+        assert _status(up, "quality.sharpness").status == "fail", angle
+
+
+def test_fix_refuses_a_shaken_original_and_writes_nothing(shaken_042, tmp_path):
+    from photocheck.cli import main
+
+    src = tmp_path / "IMG_0042.jpg"
+    src.write_bytes(shaken_042)
+    res = CliRunner().invoke(main, ["fix", str(src), "--lang", "en"], catch_exceptions=False)
+    assert res.exit_code == 1, res.output
+    assert "quality.sharpness" in res.output and "Nothing written" in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["IMG_0042.jpg"]
+    forced = CliRunner().invoke(main, ["fix", str(src), "--force", "--lang", "en"], catch_exceptions=False)
+    assert (tmp_path / "IMG_0042_480x640.jpg").exists(), forced.output  # written only on request
+
+
+def test_side_light_is_a_light_ratio_the_same_on_dark_and_light_skin(camera_042):
+    """A 3-stop falloff across the face (cheek to cheek) fails on very dark skin (042) and light skin (036) alike,
+    and reads the same number of stops on both: the measure is a ratio of light, not of L*."""
+    rgb, p, mask = camera_042
+    light = V.camera_original("036")
+    readings = []
+    for img, pts, m in ((rgb, p, mask), (light, V.face_points(light), V.person_mask(light))):
+        up = V.upload_from(V.camera_jpeg(V.sensor_noise(V.side_light(img, 3.0, pts, m))))
+        f = _status(up, "lighting.evenness")
+        assert f.status == "fail", f
+        readings.append(f.value["side_stops"])
+    assert abs(readings[0] - readings[1]) < 0.35, readings
+
+
+# -- retouching --------------------------------------------------------------------------------
+def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
+    """A phone's skin smoothing (bilateral, full strength; eyes, brows and lips kept sharp) on a
+    camera original, seen in the upload made from it."""
+    rgb = V.sensor_noise(V.camera_original("087"), seed=87)  # the phone filters what it captured
+    natural = _status(V.upload_from(V.camera_jpeg(rgb)), "authenticity.retouch")
+    smoothed = _status(V.upload_from(V.camera_jpeg(V.beauty(rgb, 1.0, "bilateral"))), "authenticity.retouch")
+    assert natural.status == "pass", natural
+    assert smoothed.status == "fail" and "beauty filter" in smoothed.message, smoothed
+
+
+@pytest.mark.parametrize("name", ["hivision__old_images_test2.jpg", "hivision__old_images_test4.jpg"])
+def test_real_vendor_retouched_photos_fail_retouch(name):
+    from support.compose import IMAGES
+
+    f = _status(IMAGES / name, "authenticity.retouch", "original")
+    assert f.status == "fail", f
+
+
+def test_a_file_too_small_to_judge_retouching_is_skipped_with_the_reason():
+    from support.compose import IMAGES
+
+    f = _status(IMAGES / "faceapi__fearful.jpg", "authenticity.retouch", "original")  # 276×183
+    assert f.status == "skip" and "too small" in f.message, f
