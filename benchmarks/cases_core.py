@@ -165,3 +165,12 @@ def cases():
             yield Case(cid, "quality.sharpness", "violation", path, "original", note="blurred")
         if "rolled" in notes or "(roll)" in notes:
             yield Case(cid, "pose.roll", "violation", path, "original", note="head rolled")
+
+    # the real photos labelled clean for a lighting, sharpness or roll rule (tests/support/labels.py,
+    # the same labels the precision test reads): how often the rule flags a good real photo
+    from support.labels import real_labels
+
+    for rule in ("pose.roll", "lighting.exposure", "lighting.evenness", "quality.sharpness"):
+        for name, (expect, note) in real_labels(rule).items():
+            if expect == "compliant" and not name.startswith("webmorphstim__london_"):
+                yield Case(name.rsplit(".", 1)[0], rule, "compliant", IMAGES / name, "original", note=note)
