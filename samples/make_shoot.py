@@ -1,7 +1,7 @@
 """Make the sample campus shoot in samples/shoot/ from the Face Research Lab London Set (CC-BY-4.0).
 
-    /work/venv/bin/python samples/make_shoot.py                        # samples/shoot (3000×2000 frames)
-    /work/venv/bin/python samples/make_shoot.py --out /tmp/big --size 6000x4000 --noise 3 --repeat 20   # benchmark
+    python samples/make_shoot.py                        # samples/shoot (3000×2000 frames)
+    python samples/make_shoot.py --out /tmp/big --size 6000x4000 --noise 3 --repeat 20   # benchmark
 
 How the frames are made (honestly): each London photo (1350×1350, light-grey studio background) is
 composed on the light-blue background with the person mask (``tests/support/compose.py:
