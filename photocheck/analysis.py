@@ -7,10 +7,9 @@ frame region → a 480×640 view (pixels, landmarks, mask) that every content ru
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
-
-import math
 
 import cv2
 import numpy as np

@@ -166,14 +166,6 @@ def crown_cover(a, lim) -> tuple[float, float, np.ndarray]:
     return count(covered) / n_rows, longest_run(covered[rows]) / n_rows, full(shape, win, foreign)
 
 
-def longest_run(flags: np.ndarray) -> int:
-    """Length of the longest run of True in a 1-D bool array (vectorised)."""
-    if not flags.any():
-        return 0
-    edges = np.diff(np.r_[0, flags.astype(np.int8), 0])
-    return int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
-
-
 @rule("headwear",
       title=("不戴帽子或头饰", "No hat or head covering"),
       messages={
@@ -214,11 +206,10 @@ def jewellery(a, lim) -> tuple[float, np.ndarray]:
     rects = [rect(shape, float(p[e, 0]) - s * lim["inside"] * fw, nose_y, float(p[e, 0]) + s * lim["outside"] * fw, low_y)
              for e, s in ((L.RIGHT_CHEEK_EDGE, -1), (L.LEFT_CHEEK_EDGE, 1))]
     # one window over both rectangles, plus the opening's reach: the same blobs as on the frame
-    win = grow((slice(min(r[0].start for r in rects), max(r[0].stop for r in rects)),
-                 slice(min(r[1].start for r in rects), max(r[1].stop for r in rects))), shape, 2)
+    win = grow(union(rects), shape, 2)
     regions = np.zeros(shape, bool)
-    for r in rects:
-        regions[r] = True
+    for box in rects:
+        regions[box] = True
     regions = regions[win] & ~a.face_mask[win] & (a.person[win] >= 0.5)
     skin_l = float(a.skin_lab[0])
     shiny = regions & (a.L[win] >= max(lim["shine_l"], skin_l + lim["above_skin"])) & (a.chroma[win] < lim["shine_chroma"])
