@@ -11,6 +11,9 @@ RIGHT_BROW = np.array([46, 53, 52, 65, 55, 70, 63, 105, 66, 107])
 LEFT_BROW = np.array([276, 283, 282, 295, 285, 300, 293, 334, 296, 336])
 LIPS = np.array([61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185])
 INNER_LIPS = np.array([78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191])
+# The inner-lip outline split at the mouth corners (78, 308): the upper and the lower inner lip.
+UPPER_INNER_LIP = np.array([78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308])
+LOWER_INNER_LIP = np.array([78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308])
 RIGHT_IRIS = np.arange(468, 473)  # centre first, then 4 rim points
 LEFT_IRIS = np.arange(473, 478)
 RIGHT_CHEEK_EDGE = 234  # widest points of the face oval, cheek to cheek

@@ -44,8 +44,13 @@ def verdicts() -> dict[str, dict[str, str]]:
     return out
 
 
+def _clean(verdicts, rule_id: str) -> list[str]:
+    """The checked real photos labelled clean for ``rule_id``."""
+    return [n for n, (e, _) in real_labels(rule_id).items() if e == "compliant" and n in verdicts]
+
+
 def _flagged(verdicts, rule_id: str) -> tuple[list[str], int]:
-    clean = [n for n, (e, _) in real_labels(rule_id).items() if e == "compliant" and n in verdicts]
+    clean = _clean(verdicts, rule_id)
     return [n for n in clean if verdicts[n].get(rule_id) in ("warn", "fail")], len(clean)
 
 
@@ -69,8 +74,7 @@ def test_no_rule_on_by_default_fails_a_clean_real_photo_it_is_labelled_for(verdi
     for rule_id in PERSON_RULES:
         if spec.is_experimental(rule_id):
             continue
-        clean = [n for n, (e, _) in real_labels(rule_id).items() if e == "compliant" and n in verdicts]
-        fails = [n for n in clean if verdicts[n].get(rule_id) == "fail"]
+        fails = [n for n in _clean(verdicts, rule_id) if verdicts[n].get(rule_id) == "fail"]
         if fails:
             bad[rule_id] = fails
     assert not bad, f"person rules failing clean real photos: {bad}"

@@ -71,11 +71,6 @@ def eyes_open(a, lim):
 
 # -- mouth ----------------------------------------------------------------------------------------
 
-# Inner-lip outline split at the corners (78, 308): the upper and the lower inner lip, corner to corner.
-UPPER_INNER = np.array([78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308])
-LOWER_INNER = np.array([78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308])
-
-
 def mouth_measures(a, lim) -> dict:
     """Lip opening (inner-lip gap / mouth width) and visible teeth.
 
@@ -111,13 +106,13 @@ def mouth_measures(a, lim) -> dict:
         return empty
     # the lighter of the two lips is the yardstick: a pale lower lip next to a dark upper lip is
     # still lip, not teeth (its own median is the bar it must clear)
-    upper = lips & (np.arange(size[0])[:, None] < np.interp(np.arange(size[1]), *_by_x(p[UPPER_INNER, :2] - off))[None, :] + 0.5)
+    upper = lips & (np.arange(size[0])[:, None] < np.interp(np.arange(size[1]), *by_x(p[L.UPPER_INNER_LIP, :2] - off))[None, :] + 0.5)
     halves = [m for m in (upper, lips & ~upper) if count(m) >= 5] or [lips]
     lip_l = max(float(np.median(lab_l[m])) for m in halves)
     lip_c = float(np.median(c[lips]))
     between = cv2.dilate(inner, np.ones((3, 3), np.uint8))
     # the band along the meeting line: the midline of the inner lips, shifted up and down
-    mid = (p[UPPER_INNER, :2] + p[LOWER_INNER, :2]) / 2 - off
+    mid = (p[L.UPPER_INNER_LIP, :2] + p[L.LOWER_INNER_LIP, :2]) / 2 - off
     cx = float(mid[:, 0].mean())
     keep = np.abs(mid[:, 0] - cx) <= lim["edge_width"] * mw / 2
     if np.count_nonzero(keep) >= 2:
@@ -133,8 +128,8 @@ def mouth_measures(a, lim) -> dict:
     return {"opening": gap, "teeth": count(teeth) / mw ** 2, "span": span, "mask": full(shape, win, teeth)}
 
 
-def _by_x(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """x and y of a polyline sorted by x, for np.interp."""
+def by_x(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of a polyline (N×2) sorted by x, for ``np.interp(xs, *by_x(pts))``."""
     order = np.argsort(pts[:, 0])
     return pts[order, 0], pts[order, 1]
 

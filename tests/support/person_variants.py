@@ -12,9 +12,7 @@ import cv2
 import numpy as np
 
 from photocheck import landmarks as L
-
-UPPER_INNER = np.array([78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308])
-LOWER_INNER = np.array([78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308])
+from photocheck.rules.face import by_x
 
 
 def teeth_edge(rgb: np.ndarray, points: np.ndarray, gap: float) -> np.ndarray:
@@ -26,12 +24,12 @@ def teeth_edge(rgb: np.ndarray, points: np.ndarray, gap: float) -> np.ndarray:
     h, w = rgb.shape[:2]
     p = points[:, :2].astype(np.float64)
     mw = float(np.linalg.norm(p[61] - p[291]))
-    up, lo = p[UPPER_INNER], p[LOWER_INNER]
+    up, lo = p[L.UPPER_INNER_LIP], p[L.LOWER_INNER_LIP]
     x0, x1 = float(min(up[:, 0].min(), lo[:, 0].min())), float(max(up[:, 0].max(), lo[:, 0].max()))
     xs = np.arange(w, dtype=np.float64)
     inside = (xs > x0) & (xs < x1)
-    u = np.interp(xs, *_sorted(up))
-    low = np.interp(xs, *_sorted(lo))
+    u = np.interp(xs, *by_x(up))
+    low = np.interp(xs, *by_x(lo))
     shift = np.where(inside, np.maximum(0.0, low - u - gap * mw), 0.0)
     # a smooth fall-off beyond the corners keeps the warp free of seams at the lip corners
     shift = cv2.GaussianBlur(shift[None, :].astype(np.float32), (0, 0), 0.04 * mw)[0].astype(np.float64)
@@ -39,17 +37,12 @@ def teeth_edge(rgb: np.ndarray, points: np.ndarray, gap: float) -> np.ndarray:
     chin = float(p[L.CHIN, 1])
     end = chin + 0.25 * mw  # the warp has faded out here
     ys = np.arange(h, dtype=np.float64)[:, None]
-    lip_bottom = np.interp(xs, *_sorted(p[[61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]]))
+    lip_bottom = np.interp(xs, *by_x(p[[61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291]]))
     fade = np.clip((end - ys) / np.maximum(end - lip_bottom[None, :], 1.0), 0.0, 1.0)
     s = np.where(ys >= cut[None, :], shift[None, :] * fade, 0.0)
     map_x = np.broadcast_to(xs[None, :], (h, w)).astype(np.float32)
     map_y = (ys + s).astype(np.float32)
     return cv2.remap(rgb, map_x, np.broadcast_to(map_y, (h, w)).copy(), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-
-
-def _sorted(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(pts[:, 0])
-    return pts[order, 0], pts[order, 1]
 
 
 def slightly_parted_upload(face_id: str, gap: float) -> bytes:
