@@ -66,7 +66,9 @@ CAMERA_FAULTS = {  # kind → (rule, [(strength label, builder(V, rgb, points, m
     "defocus": ("quality.sharpness", [
         (f"disk {pct} % of width", (lambda pct: lambda V, rgb, p, m, i: V.defocus(rgb, pct))(pct)) for pct in (0.5, 1.0)]),
     "under_exposure": ("lighting.exposure", [
-        (f"{s} stops, tone curve", (lambda s: lambda V, rgb, p, m, i: V.tone_exposure(rgb, -s, m))(s)) for s in (1.0, 1.3, 1.5)]),
+        (f"{s} stops, tone curve", (lambda s: lambda V, rgb, p, m, i: V.tone_exposure(rgb, -s, m))(s)) for s in (1.0, 1.3, 1.5)] + [
+        (f"{s} stops, mid-tones (highlights kept)", (lambda s: lambda V, rgb, p, m, i: V.midtone_exposure(rgb, -s, m))(s))
+        for s in (1.0, 1.5)]),
     "side_light": ("lighting.evenness", [
         (f"{s} stops cheek to cheek", (lambda s: lambda V, rgb, p, m, i: V.side_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
         for s in (1.0, 1.5, 2.0, 3.0)]),

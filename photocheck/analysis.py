@@ -156,6 +156,15 @@ class Analysis:
         self.person = person  # 640×480 float32 person confidence in the frame
         self.face = face
         self._models = models
+        self._shared: dict = {}
+
+    def shared(self, key, make):
+        """A measurement several rules read (``make()``, computed on first use, then kept): e.g.
+        the face's sharpness, which quality.sharpness judges and lighting.exposure needs to know
+        whether the eye whites can be read at all."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
 
     # -- image-level facts ------------------------------------------------------------------
     @property

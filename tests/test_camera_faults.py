@@ -34,15 +34,27 @@ def _status(source, rule, profile="upload"):
     return photocheck.check(source, profile=profile, lang="en").finding(rule)
 
 
-def test_correct_exposure_of_dark_skin_passes_and_1_3_stops_under_fails(camera_042):
+def test_correct_exposure_of_dark_skin_does_not_fail_and_1_3_stops_under_fails(camera_042):
     rgb, _, mask = camera_042
     good = V.upload_from(V.camera_jpeg(V.sensor_noise(rgb)))
     dark = V.upload_from(V.camera_jpeg(V.sensor_noise(V.tone_exposure(rgb, -1.3, mask))))
     ok, bad = _status(good, "lighting.exposure"), _status(dark, "lighting.exposure")
-    assert ok.status == "pass", ok
+    # the darkest London face in good light may warn (its eyes read as dim as a 1-stop
+    # under-exposure of a lighter face: docs/accuracy.md) but must never fail
+    assert ok.status in ("pass", "warn"), ok
     assert bad.status == "fail" and "too dark" in bad.message, bad
-    # the eye whites decided, not the skin: a dark skin in good light keeps bright eye whites
-    assert ok.value["eye_white_L"] > 50 > bad.value["eye_white_L"]
+    # the eyes decided, not the skin: a dark skin in good light keeps bright eye whites
+    assert ok.value["white_ref_L"] > 53 > bad.value["white_ref_L"]
+
+
+def test_midtone_under_exposure_fails_though_the_white_shirt_stays_white(camera_042):
+    # a tone curve that darkens the mid-tones and keeps white white: the T-shirt still reads
+    # white, so it cannot vouch for the exposure of the face
+    rgb, _, mask = camera_042
+    dark = V.upload_from(V.camera_jpeg(V.sensor_noise(V.midtone_exposure(rgb, -1.5, mask))))
+    f = _status(dark, "lighting.exposure")
+    assert f.value["clothing_L"] >= 93, f
+    assert f.status == "fail" and "too dark" in f.message, f
 
 
 def test_camera_shake_fails_sharpness_as_original_and_as_upload(shaken_042):

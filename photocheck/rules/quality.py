@@ -74,23 +74,38 @@ def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tu
     return best, angle
 
 
+# The face is measured at most this wide (px), so every file is judged at the detail the 480×640
+# upload keeps: finer detail depends on the lens and the sensor, not on shake.
+DETAIL_FACE_PX = 240.0
+
+
+def face_detail(a, min_skin_l: float) -> tuple[float, float] | None:
+    """:func:`blur_measure` on the face window of the working image (a camera original at its decoded
+    resolution, an upload file as it is), shrunk to :data:`DETAIL_FACE_PX`: (value, angle), or None
+    when the face is too small or so dark (skin L* < ``min_skin_l``) that the JPEG has quantised its
+    detail away. Computed once per analysis (quality.sharpness and lighting.exposure read it)."""
+
+    def make():
+        g, fw, pad = face_window_gray(a, DETAIL_FACE_PX, 4 * DETAIL_FACE_PX / 30)
+        skin = a.skin_mask
+        if fw < 48 or (np.count_nonzero(skin) and float(np.median(a.L[skin])) < min_skin_l):
+            return None
+        inner = (slice(pad, max(pad + 1, g.shape[0] - pad)), slice(pad, max(pad + 1, g.shape[1] - pad)))
+        return blur_measure(g, fw, inner)
+
+    return a.shared(("face_detail", min_skin_l), make)
+
+
 @rule("quality.sharpness",
       title=("清晰对焦", "In focus"),
       messages={"low": ("照片不清晰（对焦不准、手抖或被放大过，清晰度 {value}，要求 {limit}）。请对准眼睛对焦、保持相机稳定后重拍。",
                         "the photo is not sharp (out of focus, camera shake or upscaled; sharpness {value}, limit "
                         "{limit}). Focus on the eyes, hold the camera still and retake it.")})
 def sharpness(a, lim):
-    # Judged on the face window of the working image (a camera original at its decoded resolution,
-    # an upload file as it is), at most ``face_px`` wide so every file is judged at the detail
-    # the 480×640 upload keeps: finer detail depends on the lens and the sensor, not on shake.
-    face_px = float(lim["face_px"])
-    g, fw, pad = face_window_gray(a, face_px, 4 * face_px / 30)
-    skin = a.skin_mask
-    if fw < 48 or (np.count_nonzero(skin) and float(np.median(a.L[skin])) < float(lim["min_skin_L"])):
-        # too small, or so dark that the JPEG has quantised the detail away: exposure's verdict
+    got = face_detail(a, float(lim["min_skin_L"]))
+    if got is None:  # too small, or too dark to hold detail: exposure's verdict
         return Measurement(None, status="skip")
-    inner = (slice(pad, max(pad + 1, g.shape[0] - pad)), slice(pad, max(pad + 1, g.shape[1] - pad)))
-    val, angle = blur_measure(g, fw, inner)
+    val, angle = got
     return Measurement(round(val, 3), fmt={"angle": round(angle)})
 
 

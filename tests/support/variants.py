@@ -216,6 +216,17 @@ def tone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None)
     return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
 
 
+def midtone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None) -> np.ndarray:
+    """The person's mid-tones ``stops`` darker while white stays white and black black (a power
+    curve through mid-grey 0.18 → 0.18·2^stops in linear light): a phone's or a raw converter's
+    tone mapping of a face lit too weakly, whose catchlights and white clothes stay bright — the
+    other shape of under-exposure, which a rule trusting the highlights alone would pass."""
+    m = (person_mask(rgb) if mask is None else mask)[..., None]
+    g = np.log2(0.18 * 2.0 ** stops) / np.log2(0.18)
+    out = to_srgb(to_linear(rgb) ** g).astype(np.float32)
+    return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+
+
 # -- side light: a smooth relighting falloff across the face -----------------------------------
 def side_light(rgb: np.ndarray, stops: float, points: np.ndarray | None = None, mask: np.ndarray | None = None,
                from_left: bool = False) -> np.ndarray:
