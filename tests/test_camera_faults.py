@@ -104,6 +104,28 @@ def test_side_light_is_a_light_ratio_the_same_on_dark_and_light_skin(camera_042)
     assert abs(readings[0] - readings[1]) < 0.35, readings
 
 
+@pytest.mark.parametrize("fid, from_left", [("042", False), ("036", True), ("067", True)])
+def test_side_light_of_1_5_stops_is_flagged_2_stops_fail_and_the_clean_shot_passes(fid, from_left):
+    """A key light from one side, 1.5 and 2 stops cheek to cheek, on very dark (042) and light skin
+    (036, 067); 067 lit against its studio's own slight light from the image-left (the hardest).
+    The message names the dark side of the image and the annotation points lie on it."""
+    rgb = V.camera_original(fid)[::2, ::2].copy()  # a 1200×1600 camera file: the same light ratio, quicker
+    pts, mask = V.face_points(rgb), V.person_mask(rgb)
+    lim = photocheck.load_spec("upload").limit("lighting.evenness")
+    dark = "image-left" if from_left else "image-right"
+    clean = _status(V.upload_from(V.camera_jpeg(V.sensor_noise(rgb))), "lighting.evenness")
+    assert clean.status == "pass" and clean.value["side_stops"] < lim.warn_max, clean
+    readings = []
+    for stops, flagged in ((1.5, ("warn", "fail")), (2.0, ("fail",))):
+        up = V.upload_from(V.camera_jpeg(V.sensor_noise(V.side_light(rgb, stops, pts, mask, from_left=from_left))))
+        f = _status(up, "lighting.evenness")
+        assert f.status in flagged and dark in f.message, (stops, f)
+        xs = [x for x, _ in f.regions[0][1]]
+        assert (min(xs) > 240) if dark == "image-right" else (max(xs) < 240), (stops, xs)
+        readings.append(f.value["side_stops"])
+    assert clean.value["side_stops"] < readings[0] < readings[1]
+
+
 # -- retouching --------------------------------------------------------------------------------
 def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
     """A phone's skin smoothing (bilateral, full strength; eyes, brows and lips kept sharp) on a

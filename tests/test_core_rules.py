@@ -79,6 +79,17 @@ def test_single_fault_fails_exactly_its_rule(person, variant, rule):
     assert f.message and f.value is not None  # says what to do, with the raw value
 
 
+@pytest.mark.parametrize("name", ["insightface__yifei.jpg", "insightface__pose_lower_face.jpeg"])
+def test_a_turned_or_bowed_head_in_even_light_is_not_side_light(name):
+    """The far side of a turned (24°) or bowed head is darker by its shape alone; what a frontal
+    light gives each pair of patches (their mesh normals) is divided out, so these evenly lit photos
+    pass, though the plain ratio read them as side light."""
+    from support.compose import IMAGES
+
+    f = photocheck.check(IMAGES / name, profile="original", lang="en").finding("lighting.evenness")
+    assert f.status == "pass", f
+
+
 def test_quality_15_jpeg_fails_quality_factor_and_shows_blocks(person):
     fid, rgb, _ = person
     report = photocheck.check(V.low_quality(rgb, 15), lang="en")

@@ -3,6 +3,7 @@ hot spots) and colour cast. Measured in Lab so that the values mean the same acr
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -185,22 +186,59 @@ def exposure(a, lim):
 
 
 # Mirror-image landmark pairs (image-left, image-right): the same skin on both sides of the face, so
-# its light ratio is the light's, whatever the skin tone. Only the inner face — pairs within a
-# quarter of the face width of the centre line on frontal faces (under the eyes, the inner cheeks,
-# beside the nose and mouth, the inner forehead): a head turned 10-20° darkens and foreshortens the
-# far cheek's outer half by itself, and the outer pairs made real, evenly lit press portraits read
-# 1.3-3.4 stops; on the inner ones the clean real photos' 90th percentile drops from 1.27 to 0.87
-# stops while a side light still reads most of its strength (a 2-stop cheek-to-cheek falloff 1.4-2.0).
-SIDE_PAIRS = np.array([(108, 337), (142, 371), (100, 329), (203, 423), (36, 266), (211, 431), (206, 426), (69, 299),
-                       (170, 395), (119, 348), (101, 330), (67, 297)])
+# its light ratio is the light's, whatever the skin tone. Chosen by geometry, not one by one: every
+# mirror pair of the mesh 12-30 % of the face width from the centre line, from 0.3 face widths above
+# the eye line to 0.35 below it (under the eyes, the cheeks beside the nose, the eye sockets, the
+# inner forehead), whose skin faces the camera within 37° on a frontal face (the London faces' mean
+# mesh), and no eye, brow, lip, nostril or face-oval point. Left out: the nose's sides and the outer
+# cheeks, which a modelling light shades by their shape (the real evenly lit photos read up to
+# 1.5-3.4 stops there), and the jaw, which a turned head foreshortens.
+SIDE_PAIRS = np.array([(22, 252), (23, 253), (24, 254), (26, 256), (27, 257), (36, 266), (56, 286), (69, 299),
+                       (100, 329), (101, 330), (108, 337), (112, 341), (119, 348), (120, 349), (142, 371),
+                       (190, 414), (203, 423), (205, 425), (206, 426), (223, 443), (229, 449), (230, 450),
+                       (231, 451), (232, 452)])
+# A pair whose skin turns more than ~72° from the camera (normal z < 0.3: a head turned far) reads
+# its shape more than the light; without half of the pairs the sides are not compared.
+SIDE_MIN_NZ = 0.3
 
 
-def side_ratio_stops(a) -> tuple[float, np.ndarray]:
+@functools.cache
+def _side_triangles() -> np.ndarray:
+    """The face-mesh triangles (MediaPipe's tessellation, read from the installed package) that
+    touch a :data:`SIDE_PAIRS` point: enough for those points' normals."""
+    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
+
+    e = np.array([(c.start, c.end) for c in C.FACE_LANDMARKS_TESSELATION]).reshape(-1, 3, 2)
+    tri = e[:, :, 0]  # the tessellation lists each triangle as its three edges, in winding order
+    return tri[np.isin(tri, SIDE_PAIRS).any(axis=1)]
+
+
+def vertex_normal_z(points: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """How squarely the skin at mesh points ``idx`` faces the camera: the z component (toward the
+    camera) of the area-weighted normal of the triangles around each point, from the landmarker's
+    3-D points (x, y in px, z depth in about px). 1: facing the camera; 0: edge-on."""
+    tri = _side_triangles()
+    p = points[:, :3].astype(np.float64)
+    a, b, c = p[tri[:, 0]], p[tri[:, 1]], p[tri[:, 2]]
+    fn = np.cross(b - a, c - a)  # image x right, y down, z away: camera-facing normals have z < 0
+    vn = np.zeros((len(points), 3))
+    for j in range(3):
+        np.add.at(vn, tri[:, j], fn)
+    n = vn[idx]
+    return -n[:, 2] / (np.linalg.norm(n, axis=1) + 1e-12)
+
+
+def side_ratio_stops(a) -> tuple[float | None, np.ndarray]:
     """Light on the image-left side of the face over the image-right side, in stops (log2 of the
     linear luminance ratio; positive: left brighter): the median over mirror-image skin patches
     (each a mean over ~4 % of the face width), so a strand of hair or a spot on one patch does
-    not decide. Also returns the points of the darker side's patches (for the annotation)."""
-    p = a.face.points[:, :2]
+    not decide. A turned or bowed head darkens its far side by its shape alone: each pair's ratio
+    is divided by the one a frontal light would give (Lambert: the ratio of the two normals' z),
+    so a frontal light on a turned head reads even. Pairs under hair or turned far from the camera
+    are left out; None when fewer than half remain. Also returns the points of the darker side's
+    patches (for the annotation)."""
+    pts = a.face.points
+    p = pts[:, :2]
     k = max(3, int(0.04 * a.face_width) | 1)
     ys, xs = a.face_box(k)
     lum = cv2.blur(a.L[ys, xs], (k, k))
@@ -209,12 +247,18 @@ def side_ratio_stops(a) -> tuple[float, np.ndarray]:
     q[:, 0], q[:, 1] = np.clip(q[:, 0], 0, w - 1), np.clip(q[:, 1], 0, h - 1)
     lstar = lum[q[:, 1], q[:, 0]].reshape(-1, 2).astype(np.float64)
     y = np.where(lstar > 8, ((lstar + 16) / 116) ** 3, lstar / 903.3)  # CIE L* → relative luminance
+    nz = vertex_normal_z(pts, SIDE_PAIRS.ravel()).reshape(-1, 2)
+    hair = a.hair[ys, xs][q[:, 1], q[:, 0]].reshape(-1, 2)
+    keep = (nz.min(axis=1) >= SIDE_MIN_NZ) & (hair.max(axis=1) < 0.5)
     left_first = p[SIDE_PAIRS[:, 0], 0] < p[SIDE_PAIRS[:, 1], 0]
-    lr = np.where(left_first, np.log2(np.maximum(y[:, 0], 1e-4) / np.maximum(y[:, 1], 1e-4)),
-                  np.log2(np.maximum(y[:, 1], 1e-4) / np.maximum(y[:, 0], 1e-4)))
-    stops = float(np.median(lr))
+    lr = (np.log2(np.maximum(y[:, 0], 1e-4) / np.maximum(y[:, 1], 1e-4))
+          - np.log2(np.maximum(nz[:, 0], SIDE_MIN_NZ) / np.maximum(nz[:, 1], SIDE_MIN_NZ)))
+    lr = np.where(left_first, lr, -lr)
+    if 2 * np.count_nonzero(keep) < len(SIDE_PAIRS):
+        return None, np.empty((0, 2))
+    stops = float(np.median(lr[keep]))
     dark_col = (1 if stops > 0 else 0) ^ (~left_first).astype(int)
-    return stops, p[SIDE_PAIRS[np.arange(len(SIDE_PAIRS)), dark_col]]
+    return stops, p[SIDE_PAIRS[keep, dark_col[keep]]]
 
 
 @rule("lighting.evenness",
@@ -228,7 +272,8 @@ def side_ratio_stops(a) -> tuple[float, np.ndarray]:
 def evenness(a, lim):
     # Side light (阴阳脸) as a light ratio between mirror-image patches of skin, in stops: a ratio
     # of light, so it means the same on dark and light skin (an L* difference does not: the same
-    # shadow is 17 L* on light skin and 11 on dark). Hot spots: blown-out shine on the skin.
+    # shadow is 17 L* on light skin and 11 on dark), with what the head's turn explains by itself
+    # divided out. Hot spots: blown-out shine on the skin.
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")
@@ -236,15 +281,17 @@ def evenness(a, lim):
     skin_l = a.L[m]
     med = float(np.median(skin_l))
     hot = float(np.mean((skin_l > med + 25) & (skin_l > 90)) * 100)
-    value = {"side_stops": round(abs(stops), 2), "hot_spots_pct": round(hot, 2)}
-    st, side = lim.judge(abs(stops))
+    side_stops = None if stops is None else round(abs(stops), 2)
+    value = {"side_stops": side_stops, "hot_spots_pct": round(hot, 2)}
+    # a head turned too far to compare its sides: only the hot spots are judged (pose.yaw fails it)
+    st, side = lim.judge(abs(stops)) if stops is not None else ("pass", None)
     if st != "fail" and hot > float(lim.params.get("hot_max", 2.0)):
         st, side = "fail", "hot"
-    dark_side = ("right", "右侧") if stops > 0 else ("left", "左侧")  # of the image
+    dark_side = ("right", "右侧") if (stops or 0) > 0 else ("left", "左侧")  # of the image
     return Measurement(value, status=st, side=side,
-                       fmt={"value": round(abs(stops), 1), "hot": round(hot, 1), "side": f"image-{dark_side[0]}",
+                       fmt={"value": round(abs(stops or 0), 1), "hot": round(hot, 1), "side": f"image-{dark_side[0]}",
                             "side_zh": "画面" + dark_side[1]},
-                       regions=(("points", [tuple(map(float, q)) for q in dark_pts]),) if st != "pass" else ())
+                       regions=(("points", [tuple(map(float, q)) for q in dark_pts]),) if st != "pass" and len(dark_pts) else ())
 
 
 @rule("lighting.color_cast",
