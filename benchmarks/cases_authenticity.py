@@ -173,6 +173,13 @@ def phone_beauty(fid: str, method: str, strength: float, brighten: float) -> byt
     return V.upload_from(V.camera_jpeg(V.beauty(rgb, strength, method, brighten, points=points)))
 
 
+def phone_natural(fid: str) -> bytes:
+    """The upload made from the same noisy camera original with no beauty filter (the control)."""
+    from support import variants as V
+
+    return V.upload_from(V.camera_jpeg(_noisy_original(fid)[0]))
+
+
 # -- cases --------------------------------------------------------------------------------------
 def cases():
     from support.compose import (IMAGES, compliant_frame, compliant_upload, faces_available, london, london_ids,
@@ -233,14 +240,19 @@ def cases():
             yield Case(f"london_{fid}_{expr}_camera", "authenticity.re*", "compliant", london(fid, expr), "original",
                        group=g)
         # retouch as phone beauty modes do it, on the 2400×3200 camera original (noise first: the
-        # phone filters what the sensor captured), judged as the upload made from it
-        method = BEAUTY_METHODS[i % 3]
-        for strength, bright in ((0.4, 0.0), (0.7, 0.0), (1.0, 0.0), (0.7, 0.6)):
-            label = f"{method} {strength}" + (" + brightening" if bright else "")
-            yield Case(f"london_{fid}_phone_beauty_{method}_{strength}_{bright}", "authenticity.retouch", "violation",
-                       lambda fid=fid, m=method, s_=strength, b=bright: phone_beauty(fid, m, s_, b), "upload",
-                       key=f"auth_phone_beauty_{fid}_{method}_{strength}_{bright}", origin="variant",
-                       kind="beauty_smoothing", strength=label)
+        # phone filters what the sensor captured), judged as the upload made from it: every method
+        # on every face (12 cases per method and strength), and the same camera pipeline without
+        # the filter as the compliant control
+        for method in BEAUTY_METHODS:
+            for strength, bright in ((0.4, 0.0), (0.7, 0.0), (1.0, 0.0), (0.7, 0.6)):
+                label = f"{method} {strength}" + (" + brightening" if bright else "")
+                yield Case(f"london_{fid}_phone_beauty_{method}_{strength}_{bright}", "authenticity.retouch",
+                           "violation", lambda fid=fid, m=method, s_=strength, b=bright: phone_beauty(fid, m, s_, b),
+                           "upload", key=f"auth_phone_beauty_{fid}_{method}_{strength}_{bright}", origin="variant",
+                           kind="beauty_smoothing", strength=label)
+        yield Case(f"london_{fid}_phone_natural", "authenticity.retouch", "compliant",
+                   lambda fid=fid: phone_natural(fid), "upload", group=g, key=f"auth_phone_natural_{fid}",
+                   origin="variant", note="the phone-beauty pipeline (sensor noise, camera JPEG, upload) without the filter")
         # recapture: shown on a screen / printed in halftone, then photographed
         yield Case(f"london_{fid}_screen_reshot", "authenticity.recapture", "violation",
                    lambda fid=fid: encode(screen_reshot(orig(fid), seed=int(fid))), "original", key=f"auth_screen_{fid}",
