@@ -116,8 +116,8 @@ def test_phone_beauty_mode_is_flagged_and_the_same_camera_pipeline_without_it_pa
 
 
 def test_natural_uploads_at_the_lowest_allowed_jpeg_quality_are_not_failed():
-    # The upload must fit in 40 KB, so q60 (the lowest file.jpeg_quality allows) is a real upload;
-    # JPEG takes fine skin texture away too. No natural face of any skin tone may fail for it.
+    # q60 is the lowest quality file.jpeg_quality accepts (15–19 KB here); JPEG takes fine skin
+    # texture away too, darker and smoother faces first. No natural face may fail for it.
     from support.compose import compliant_frame, jpeg, london_ids
 
     for fid in london_ids():
