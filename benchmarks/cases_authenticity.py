@@ -14,6 +14,7 @@ The transforms are plain functions (used by ``tests/test_authenticity.py`` too).
 
 from __future__ import annotations
 
+import functools
 import io
 from collections import defaultdict
 
@@ -153,12 +154,30 @@ COPIES = {
 BEAUTY_METHODS = ("bilateral", "guided", "freqsep")
 
 
+@functools.lru_cache(maxsize=1)
+def _noisy_original(fid: str) -> tuple[np.ndarray, np.ndarray]:
+    """The 2400×3200 camera original with its sensor noise and its landmarks, made once for the
+    cases of one face (they come one face after another; read-only)."""
+    from support import variants as V
+
+    rgb = V.sensor_noise(V.camera_original(fid), seed=int(fid))
+    rgb.flags.writeable = False
+    return rgb, V.face_points(rgb)
+
+
 def phone_beauty(fid: str, method: str, strength: float, brighten: float) -> bytes:
     """The 480×640 upload made from a camera original that a phone's beauty mode smoothed."""
     from support import variants as V
 
-    rgb = V.sensor_noise(V.camera_original(fid), seed=int(fid))
-    return V.upload_from(V.camera_jpeg(V.beauty(rgb, strength, method, brighten)))
+    rgb, points = _noisy_original(fid)
+    return V.upload_from(V.camera_jpeg(V.beauty(rgb, strength, method, brighten, points=points)))
+
+
+def phone_natural(fid: str) -> bytes:
+    """The upload made from the same noisy camera original with no beauty filter (the control)."""
+    from support import variants as V
+
+    return V.upload_from(V.camera_jpeg(_noisy_original(fid)[0]))
 
 
 # -- cases --------------------------------------------------------------------------------------
@@ -221,14 +240,19 @@ def cases():
             yield Case(f"london_{fid}_{expr}_camera", "authenticity.re*", "compliant", london(fid, expr), "original",
                        group=g)
         # retouch as phone beauty modes do it, on the 2400×3200 camera original (noise first: the
-        # phone filters what the sensor captured), judged as the upload made from it
-        method = BEAUTY_METHODS[i % 3]
-        for strength, bright in ((0.4, 0.0), (0.7, 0.0), (1.0, 0.0), (0.7, 0.6)):
-            label = f"{method} {strength}" + (" + brightening" if bright else "")
-            yield Case(f"london_{fid}_phone_beauty_{method}_{strength}_{bright}", "authenticity.retouch", "violation",
-                       lambda fid=fid, m=method, s_=strength, b=bright: phone_beauty(fid, m, s_, b), "upload",
-                       key=f"auth_phone_beauty_{fid}_{method}_{strength}_{bright}", origin="variant",
-                       kind="beauty_smoothing", strength=label)
+        # phone filters what the sensor captured), judged as the upload made from it: every method
+        # on every face (12 cases per method and strength), and the same camera pipeline without
+        # the filter as the compliant control
+        for method in BEAUTY_METHODS:
+            for strength, bright in ((0.4, 0.0), (0.7, 0.0), (1.0, 0.0), (0.7, 0.6)):
+                label = f"{method} {strength}" + (" + brightening" if bright else "")
+                yield Case(f"london_{fid}_phone_beauty_{method}_{strength}_{bright}", "authenticity.retouch",
+                           "violation", lambda fid=fid, m=method, s_=strength, b=bright: phone_beauty(fid, m, s_, b),
+                           "upload", key=f"auth_phone_beauty_{fid}_{method}_{strength}_{bright}", origin="variant",
+                           kind="beauty_smoothing", strength=label)
+        yield Case(f"london_{fid}_phone_natural", "authenticity.retouch", "compliant",
+                   lambda fid=fid: phone_natural(fid), "upload", group=g, key=f"auth_phone_natural_{fid}",
+                   origin="variant", note="the phone-beauty pipeline (sensor noise, camera JPEG, upload) without the filter")
         # recapture: shown on a screen / printed in halftone, then photographed
         yield Case(f"london_{fid}_screen_reshot", "authenticity.recapture", "violation",
                    lambda fid=fid: encode(screen_reshot(orig(fid), seed=int(fid))), "original", key=f"auth_screen_{fid}",

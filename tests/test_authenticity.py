@@ -103,6 +103,29 @@ def test_beauty_filter_fails_retouch_and_the_natural_photo_passes(originals, fid
     assert bea.value < nat.value * 0.7
 
 
+@pytest.mark.parametrize("method", ["bilateral", "freqsep"])
+def test_phone_beauty_mode_is_flagged_and_the_same_camera_pipeline_without_it_passes(method):
+    # 062: the darkest London skin; the control goes through the very same noise, camera JPEG and
+    # upload framing, so only the filter differs
+    natural = check(T.phone_natural("062"), lang="en", select=["authenticity.retouch"])
+    smoothed = check(T.phone_beauty("062", method, 1.0, 0.0), lang="en", select=["authenticity.retouch"])
+    nat, smo = natural.finding("authenticity.retouch"), smoothed.finding("authenticity.retouch")
+    assert nat.status == "pass", nat
+    assert smo.status in ("warn", "fail"), smo
+    assert smo.value < nat.value * 0.6
+
+
+def test_natural_uploads_at_the_lowest_allowed_jpeg_quality_are_not_failed():
+    # q60 is the lowest quality file.jpeg_quality accepts (15–19 KB here); JPEG takes fine skin
+    # texture away too, darker and smoother faces first. No natural face may fail for it.
+    from support.compose import compliant_frame, jpeg, london_ids
+
+    for fid in london_ids():
+        f = check(jpeg(compliant_frame(fid), 60), lang="en", select=["authenticity.retouch"]).finding(
+            "authenticity.retouch")
+        assert f.status != "fail", (fid, f)
+
+
 def test_recaptured_screen_and_print_fail_recapture(originals):
     real_screen = check(str(IMAGES / "insightface__rgb_fake.jpg"), profile="original", lang="en",
                         select=["authenticity.recapture"]).finding("authenticity.recapture")

@@ -366,29 +366,40 @@ def beauty(rgb: np.ndarray, strength: float, method: str = "bilateral", brighten
 
     fw = float(np.ptp(p[LM.FACE_OVAL, 0]))
     r = max(2, int(fw / 40))
-    x = rgb.astype(np.float32)
+    # Filter only the window around the skin mask, grown by the filters' reach (4 r: two bilateral
+    # passes, or the guided filter's two box passes): the same pixels as filtering the whole
+    # camera frame, at a fraction of the cost.
+    skin = skin_region(rgb, p)
+    ys_, xs_ = np.nonzero(skin > 0)
+    h, w = rgb.shape[:2]
+    y0, y1 = (max(0, ys_.min() - 4 * r), min(h, ys_.max() + 4 * r + 1)) if ys_.size else (0, h)
+    x0, x1 = (max(0, xs_.min() - 4 * r), min(w, xs_.max() + 4 * r + 1)) if xs_.size else (0, w)
+    win = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    xw = win.astype(np.float32)
     if method == "bilateral":
-        sm = rgb
+        sm = win
         for _ in range(2):
             sm = cv2.bilateralFilter(sm, 2 * r + 1, 25 + 35 * strength, r)
         sm = sm.astype(np.float32)
     elif method == "guided":
         eps = (0.03 + 0.07 * strength) ** 2 * 255 ** 2
-        sm = cv2.ximgproc.guidedFilter(rgb, x, 2 * r, eps)
+        sm = cv2.ximgproc.guidedFilter(win, xw, 2 * r, eps)
     elif method == "freqsep":
-        low = cv2.GaussianBlur(x, (0, 0), r / 2)
-        high = x - low
+        low = cv2.GaussianBlur(xw, (0, 0), r / 2)
+        high = xw - low
         low = cv2.bilateralFilter(low, 2 * r + 1, 30, r)
         sm = low + high * 0.1
     else:
         raise ValueError(method)
-    m = (skin_region(rgb, p) * strength)[..., None]
-    out = x * (1 - m) + sm * m
+    x = rgb.astype(np.float32)
+    m = (skin * strength)[..., None]
+    out = x.copy()
+    out[y0:y1, x0:x1] = xw * (1 - m[y0:y1, x0:x1]) + sm * m[y0:y1, x0:x1]
     if brighten:
         lin = to_linear(np.clip(out + 0.5, 0, 255).astype(np.uint8))
         grey = lin.mean(axis=2, keepdims=True)
         lifted = (grey + (lin - grey) * (1 - 0.35 * brighten)) * (1 + 0.6 * brighten)  # whiter, lighter
-        mb = skin_region(rgb, p)[..., None]
+        mb = skin[..., None]
         out = to_srgb(lin * (1 - mb) + lifted * mb).astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
