@@ -109,11 +109,11 @@ def clothing_white_l(a, lim) -> float:
 def white_reference(eye: float, catchlight: float, reach: float, below: float) -> float:
     """The eyes' white reference: the eye whites' L*, moved half-way toward the catchlight's, the gap
     counted up to ``reach`` L* above and ``below`` L* below (a small face's catchlight is a pixel or
-    two, and the 3×3 mean dilutes it). Two readings of the same light (the sclera and the light source's reflection
-    in the cornea) that differ between people partly for different reasons (lids and pigment;
-    the light's size): their blend separated under-exposed faces from clean real photos better
-    than either alone (docs/accuracy.md). The bound keeps a blown catchlight (which survives an
-    under-exposure that keeps the highlights) or a missing one from deciding alone."""
+    two, and the 3×3 mean dilutes it). Two readings of the same light — the sclera and the light
+    source's reflection in the cornea — that differ between people partly for different reasons
+    (lids and pigment; the light's size): their blend separated under-exposed faces from clean
+    real photos better than either alone (docs/accuracy.md). The bounds keep a blown catchlight
+    (which survives an under-exposure that keeps the highlights) or a missing one from deciding."""
     return eye + 0.5 * float(np.clip(catchlight - eye, -below, reach))
 
 
