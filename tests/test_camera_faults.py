@@ -34,14 +34,14 @@ def _status(source, rule, profile="upload"):
     return photocheck.check(source, profile=profile, lang="en").finding(rule)
 
 
-def test_correct_exposure_of_dark_skin_does_not_fail_and_1_3_stops_under_fails(camera_042):
+def test_correct_exposure_of_dark_skin_passes_and_1_3_stops_under_fails(camera_042):
     rgb, _, mask = camera_042
     good = V.upload_from(V.camera_jpeg(V.sensor_noise(rgb)))
     dark = V.upload_from(V.camera_jpeg(V.sensor_noise(V.tone_exposure(rgb, -1.3, mask))))
     ok, bad = _status(good, "lighting.exposure"), _status(dark, "lighting.exposure")
-    # the darkest London face in good light may warn (its eyes read as dim as a 1-stop
-    # under-exposure of a lighter face: docs/accuracy.md) but must never fail
-    assert ok.status in ("pass", "warn"), ok
+    # the darkest London face in good light passes without a warning, though its eyes read as
+    # dim as a lighter face's a stop under (the darkest skin tones get only the fail limit)
+    assert ok.status == "pass", ok
     assert bad.status == "fail" and "too dark" in bad.message, bad
     # the eyes decided, not the skin: a dark skin in good light keeps bright eye whites
     assert ok.value["white_ref_L"] > 53 > bad.value["white_ref_L"]
