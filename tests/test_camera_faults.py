@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import photocheck
 from support import variants as V
-from support.compose import faces_available
+from support.compose import IMAGES, faces_available
 
 pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces not present")
 
@@ -55,6 +55,21 @@ def test_midtone_under_exposure_fails_though_the_white_shirt_stays_white(camera_
     f = _status(dark, "lighting.exposure")
     assert f.value["clothing_L"] >= 93, f
     assert f.status == "fail" and "too dark" in f.message, f
+
+
+def test_naturally_narrow_eyes_are_judged_fully_and_a_smile_is_not():
+    # London 005: narrow eyes (opening 0.16) in a neutral face. Their whites read as bright as
+    # anyone's, so 1.5 stops under fails; a smile narrows the eyes by itself and is judged leniently
+    rgb = V.camera_original("005")
+    mask = V.person_mask(rgb)
+    good = _status(V.upload_from(V.camera_jpeg(V.sensor_noise(rgb))), "lighting.exposure")
+    dark = _status(V.upload_from(V.camera_jpeg(V.sensor_noise(V.tone_exposure(rgb, -1.5, mask)))),
+                   "lighting.exposure")
+    assert good.status == "pass", good
+    assert dark.status == "fail" and "too dark" in dark.message, dark
+    # a real, correctly lit smiling face whose eyes read as dim as that: not flagged
+    smile = _status(str(IMAGES / "faceapi__happy.jpg"), "lighting.exposure", "original")
+    assert smile.status == "pass" and smile.value["white_ref_L"] < dark.value["white_ref_L"] + 2, smile
 
 
 def test_camera_shake_fails_sharpness_as_original_and_as_upload(shaken_042):
@@ -139,14 +154,10 @@ def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
 
 @pytest.mark.parametrize("name", ["hivision__old_images_test2.jpg", "hivision__old_images_test4.jpg"])
 def test_real_vendor_retouched_photos_fail_retouch(name):
-    from support.compose import IMAGES
-
     f = _status(IMAGES / name, "authenticity.retouch", "original")
     assert f.status == "fail", f
 
 
 def test_a_file_too_small_to_judge_retouching_is_skipped_with_the_reason():
-    from support.compose import IMAGES
-
     f = _status(IMAGES / "faceapi__fearful.jpg", "authenticity.retouch", "original")  # 276×183
     assert f.status == "skip" and "too small" in f.message, f
