@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import landmarks as L
 from . import Measurement, rule
-from .quality import face_detail
+from .detail import face_detail
 
 MIN_SKIN_PIXELS = 300
 
@@ -162,16 +162,16 @@ def exposure(a, lim):
     # their whites as they are (every clean real photo with a narrow opening was a smile; London
     # 005's neutral narrow eyes read as bright as anyone's).
     bs = a.face.blendshapes
-    smiling = max(bs.get("mouthSmileLeft", 0.0), bs.get("mouthSmileRight", 0.0)) >= lim["smile_min"]
+    smiling = max(bs.get("mouthSmileLeft", 0.0), bs.get("mouthSmileRight", 0.0)) >= lim["smile_narrows"]
     if blurred:
-        fail_below = warn_below = lim["eye_white_min_squint"]
+        fail_below = warn_below = lim["white_ref_min_squint"]
     elif opening is None or opening >= lim["min_opening"] or (opening >= lim["squint_opening"] and not smiling):
-        fail_below, warn_below = lim["eye_white_min"], lim["eye_white_warn"]
+        fail_below, warn_below = lim["white_ref_min"], lim["white_ref_warn"]
     elif opening >= lim["squint_opening"]:
-        fail_below, warn_below = lim["eye_white_min_narrow"], lim["eye_white_warn_narrow"]
+        fail_below, warn_below = lim["white_ref_min_narrow"], lim["white_ref_warn_narrow"]
     else:
-        fail_below = warn_below = lim["eye_white_min_squint"]
-    if lim["dark_skin_min"] <= skin < lim["dark_skin_max"]:
+        fail_below = warn_below = lim["white_ref_min_squint"]
+    if lim["dark_skin_from"] <= skin < lim["dark_skin_to"]:
         # the darkest skin tones seen in good light: their eyes read as dim as a lighter face's a
         # stop under, and the photo cannot tell which it is — only a clear under-exposure is
         # claimed (darker skin than this has not been seen in good light: the warn band is back)
