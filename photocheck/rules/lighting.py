@@ -149,28 +149,24 @@ def exposure(a, lim):
         clipped = round(100 * float(np.mean(sclera >= float(lim["clip_L"]))), 1)
         ref = round(white_reference(eye, refs["catchlight"], float(lim["catchlight_reach"]),
                                     float(lim["catchlight_below"])), 1)
-    # How much the eyes show decides how far their reading is trusted: open eyes get the full
-    # limits; a narrow opening of a smiling face (lids, lashes and cheeks shade the sclera) fails
-    # only far below them; a squint or a downward look only when the eyes are almost black. A blurred face (below
-    # quality.sharpness's fail limit, which reports it) mixes the whites with lashes and irises:
-    # judged like a squint, so a blur is not also called "too dark".
+    # How much the eyes show decides how far their reading is trusted. Open eyes get the full
+    # limits, and so do naturally narrow eyes in a neutral face (London 005's read as bright as
+    # anyone's); a smile narrows the eyes and its raised cheeks shade the sclera (every clean real
+    # photo with a narrow opening smiled): judged with the narrow limits. A squint, a downward look
+    # or a blurred face (below quality.sharpness's fail limit, which reports it: the whites mix
+    # with lashes and irises) fails only when the eyes are almost black, so a blur is not also
+    # called "too dark".
     sharp = a.spec.limit("quality.sharpness")
     detail = face_detail(a, float(sharp.params.get("min_skin_L", 15.0)))
     blurred = detail is not None and sharp.min is not None and detail[0] < sharp.min
-    # A narrow opening is trusted fully when the face is not smiling: a smile narrows the eyes and
-    # the raised cheeks shade the sclera, while naturally narrow eyes with a neutral face show
-    # their whites as they are (every clean real photo with a narrow opening was a smile; London
-    # 005's neutral narrow eyes read as bright as anyone's).
     bs = a.face.blendshapes
     smiling = max(bs.get("mouthSmileLeft", 0.0), bs.get("mouthSmileRight", 0.0)) >= lim["smile_narrows"]
-    if blurred:
+    if blurred or (opening is not None and opening < lim["squint_opening"]):
         fail_below = warn_below = lim["white_ref_min_squint"]
-    elif opening is None or opening >= lim["min_opening"] or (opening >= lim["squint_opening"] and not smiling):
-        fail_below, warn_below = lim["white_ref_min"], lim["white_ref_warn"]
-    elif opening >= lim["squint_opening"]:
+    elif opening is not None and opening < lim["min_opening"] and smiling:
         fail_below, warn_below = lim["white_ref_min_narrow"], lim["white_ref_warn_narrow"]
     else:
-        fail_below = warn_below = lim["white_ref_min_squint"]
+        fail_below, warn_below = lim["white_ref_min"], lim["white_ref_warn"]
     if lim["dark_skin_from"] <= skin < lim["dark_skin_to"]:
         # the darkest skin tones seen in good light: their eyes read as dim as a lighter face's a
         # stop under, and the photo cannot tell which it is — only a clear under-exposure is

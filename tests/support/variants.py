@@ -206,14 +206,18 @@ def _curve_inverse(y: np.ndarray) -> np.ndarray:
     return (-b + np.sqrt(b * b + 4 * a * y)) / (2 * a)
 
 
+def _person_through(rgb: np.ndarray, curve, mask: np.ndarray | None) -> np.ndarray:
+    """The person's pixels through ``curve`` (linear light → linear light), the backdrop as it was."""
+    m = (person_mask(rgb) if mask is None else mask)[..., None]
+    out = to_srgb(curve(to_linear(rgb))).astype(np.float32)
+    return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+
+
 def tone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None) -> np.ndarray:
     """The person ``stops`` under- (negative) or over-exposed in the mid-tones, through the camera's
     tone curve (highlights compress on the shoulder, shadows sink in the toe), in front of a
     correctly lit backdrop: what a camera that meters a bright backdrop does to the face."""
-    m = (person_mask(rgb) if mask is None else mask)[..., None]
-    scene = _curve_inverse(to_linear(rgb))
-    out = to_srgb(_curve(scene * 2.0 ** stops)).astype(np.float32)
-    return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+    return _person_through(rgb, lambda lin: _curve(_curve_inverse(lin) * 2.0 ** stops), mask)
 
 
 def midtone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = None) -> np.ndarray:
@@ -221,10 +225,8 @@ def midtone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = No
     curve through mid-grey 0.18 → 0.18·2^stops in linear light): a phone's or a raw converter's
     tone mapping of a face lit too weakly, whose catchlights and white clothes stay bright — the
     other shape of under-exposure, which a rule trusting the highlights alone would pass."""
-    m = (person_mask(rgb) if mask is None else mask)[..., None]
     g = np.log2(0.18 * 2.0 ** stops) / np.log2(0.18)
-    out = to_srgb(to_linear(rgb) ** g).astype(np.float32)
-    return np.clip(out * m + rgb * (1 - m) + 0.5, 0, 255).astype(np.uint8)
+    return _person_through(rgb, lambda lin: lin ** g, mask)
 
 
 # -- side light: a smooth relighting falloff across the face -----------------------------------
