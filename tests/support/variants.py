@@ -287,6 +287,19 @@ def convolve_linear(rgb: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return to_srgb(cv2.filter2D(to_linear(rgb), -1, kernel, borderType=cv2.BORDER_REFLECT))
 
 
+# The London camera originals' face spans this share of their width: on another photo, a fault of
+# "p % of width" is p × face_px_per_pct(points) px, so it covers the same share of every face.
+LONDON_FACE_SHARE = 0.236
+
+
+def face_px_per_pct(points: np.ndarray) -> float:
+    """Pixels per "% of the camera width" for a face with these landmarks, as on the London camera
+    originals (where the blur strengths are defined)."""
+    from photocheck import landmarks as LM
+
+    return float(np.ptp(points[LM.FACE_OVAL, 0])) / LONDON_FACE_SHARE / 100
+
+
 def motion_blur(rgb: np.ndarray, pct_width: float, angle: float, bend: float = 0.0) -> np.ndarray:
     """Camera shake: a motion path of ``pct_width`` % of the image width at ``angle`` degrees."""
     return convolve_linear(rgb, motion_kernel(pct_width / 100 * rgb.shape[1], angle, bend))
