@@ -72,6 +72,12 @@ CAMERA_FAULTS = {  # kind → (rule, [(strength label, builder(V, rgb, points, m
     "side_light": ("lighting.evenness", [
         (f"{s} stops cheek to cheek", (lambda s: lambda V, rgb, p, m, i: V.side_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
         for s in (1.0, 1.5, 2.0, 3.0)]),
+    # the same cheek ratios from a studio key light 60° to the side plus a frontal fill, shading
+    # the face by its surface (variants.key_light): what the ramp above leaves out
+    "key_light": ("lighting.evenness", [
+        (f"{s} stops mid-cheek to mid-cheek, key 60°",
+         (lambda s: lambda V, rgb, p, m, i: V.key_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
+        for s in (1.0, 1.5, 2.0, 3.0)]),
 }
 
 
@@ -80,7 +86,7 @@ def _camera_base(fid: str):
     from support import variants as V
 
     rgb = V.camera_original(fid)
-    return rgb, V.face_points(rgb), V.person_mask(rgb)
+    return rgb, V.face_mesh(rgb), V.person_mask(rgb)
 
 
 @functools.lru_cache(maxsize=2)

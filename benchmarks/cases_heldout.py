@@ -40,6 +40,10 @@ FAULTS = {
     "side_light": ("lighting.evenness", [
         (f"{s} stops cheek to cheek", (lambda s: lambda V, rgb, p, m, k, i: V.side_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
         for s in (1.0, 1.5, 2.0)]),
+    "key_light": ("lighting.evenness", [
+        (f"{s} stops mid-cheek to mid-cheek, key 60°",
+         (lambda s: lambda V, rgb, p, m, k, i: V.key_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
+        for s in (1.0, 1.5, 2.0)]),
     "motion_blur": ("quality.sharpness", [
         (f"{pct} % of width", (lambda pct: lambda V, rgb, p, m, k, i:
                                V.convolve_linear(rgb, V.motion_kernel(pct * k, ANGLES[i % 6])))(pct))
@@ -49,24 +53,24 @@ FAULTS = {
                                     V.convolve_linear(rgb, V.disk_kernel(pct * k / 2)))(pct))
         for pct in (0.5, 1.0)]),
     "beauty_smoothing": ("authenticity.retouch", [
-        (f"{method} {s}", (lambda method, s: lambda V, rgb, p, m, k, i: V.beauty(rgb, s, method, points=p))(method, s))
+        (f"{method} {s}", (lambda method, s: lambda V, rgb, p, m, k, i: V.beauty(rgb, s, method, points=p[:, :2]))(method, s))
         for method in ("bilateral", "freqsep", "guided") for s in (0.7, 1.0)]),
 }
 # faults the camera makes (light, optics) get the sensor's noise after them; a beauty app filters
 # the finished photo, noise and all, and adds none
-NOISE_AFTER = {"under_exposure", "side_light", "motion_blur", "defocus"}
+NOISE_AFTER = {"under_exposure", "side_light", "key_light", "motion_blur", "defocus"}
 
 
 @functools.lru_cache(maxsize=2)
 def _base(name: str):
-    """(RGB, 478 landmarks, person mask, px per "% of width" as on the London camera originals)."""
+    """(RGB, 478×3 face mesh, person mask, px per "% of width" as on the London camera originals)."""
     from support import variants as V
     from support.compose import IMAGES
 
     from photocheck.io import load
 
     rgb = load(IMAGES / name).rgb
-    p = V.face_points(rgb)
+    p = V.face_mesh(rgb)
     return rgb, p, V.person_mask(rgb), V.face_px_per_pct(p)
 
 

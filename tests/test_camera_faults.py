@@ -142,6 +142,19 @@ def test_side_light_of_1_5_stops_is_flagged_2_stops_fail_and_the_clean_shot_pass
     assert clean.value["side_stops"] < readings[0] < readings[1]
 
 
+def test_a_studio_key_light_from_the_side_is_flagged_on_dark_and_light_skin():
+    """Side light as a studio makes it (variants.key_light: a key 60° to the side plus a frontal
+    fill, the face shaded by its surface): 2 stops between the mid-cheeks is flagged and 3 stops
+    fails, on very dark (042) and light skin (036); the dark side is named."""
+    for fid in ("042", "036"):
+        rgb = V.camera_original(fid)[::2, ::2].copy()  # a 1200×1600 camera file: the same light, quicker
+        mesh, mask = V.face_mesh(rgb), V.person_mask(rgb)
+        for stops, flagged in ((2.0, ("warn", "fail")), (3.0, ("fail",))):
+            up = V.upload_from(V.camera_jpeg(V.sensor_noise(V.key_light(rgb, stops, mesh, mask, from_left=True))))
+            f = _status(up, "lighting.evenness")
+            assert f.status in flagged and "image-left" in f.message, (fid, stops, f)
+
+
 # -- retouching --------------------------------------------------------------------------------
 def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
     """A phone's skin smoothing (bilateral, full strength; eyes, brows and lips kept sharp) on a

@@ -178,16 +178,22 @@ def person_mask(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(m, (0, 0), max(1.0, w / 600))
 
 
-def face_points(rgb: np.ndarray) -> np.ndarray:
-    """The 478 face-mesh landmarks (x, y in ``rgb`` px) of the main face, from photocheck's own
-    analysis run as a camera original (the variants need to know where the face is)."""
+def face_mesh(rgb: np.ndarray) -> np.ndarray:
+    """The 478 face-mesh landmarks of the main face as 478×3: x, y in ``rgb`` px and the
+    landmarker's depth z (away from the camera) in the same px scale, from photocheck's own
+    analysis run as a camera original (the variants need to know where and how the face is)."""
     from photocheck.analysis import analyse
     from photocheck.spec import load_spec
 
     a = analyse(rgb, load_spec("original"))
     fr, (fw, fh) = a.frame_full, a.frame_size
-    p = a.face.points[:, :2].astype(np.float64)
-    return np.c_[fr.x + p[:, 0] * fr.w / fw, fr.y + p[:, 1] * fr.h / fh]
+    p = a.face.points[:, :3].astype(np.float64)
+    return np.c_[fr.x + p[:, 0] * fr.w / fw, fr.y + p[:, 1] * fr.h / fh, p[:, 2] * fr.w / fw]
+
+
+def face_points(rgb: np.ndarray) -> np.ndarray:
+    """The 478 landmarks' x, y in ``rgb`` px (:func:`face_mesh` without the depth)."""
+    return face_mesh(rgb)[:, :2]
 
 
 # -- exposure: a camera tone curve, the person under-lit against a correctly lit backdrop --------
@@ -229,28 +235,100 @@ def midtone_exposure(rgb: np.ndarray, stops: float, mask: np.ndarray | None = No
     return _person_through(rgb, lambda lin: lin ** g, mask)
 
 
-# -- side light: a smooth relighting falloff across the face -----------------------------------
-def side_light(rgb: np.ndarray, stops: float, points: np.ndarray | None = None, mask: np.ndarray | None = None,
-               from_left: bool = False) -> np.ndarray:
-    """A key light from one side: the far cheek receives ``stops`` less light than the near one,
-    with a smooth falloff across the face (a relighting ramp over about one face width, darker
-    still beyond the far cheek), not a hard half mask. The backdrop keeps its own light."""
-    p = face_points(rgb) if points is None else points
-    m = person_mask(rgb) if mask is None else mask
+# -- side light: a smooth relighting falloff, and a studio key light shading the face's shape ---
+def _side_ramp(width: int, p: np.ndarray, stops: float, from_left: bool) -> np.ndarray:
+    """Gain per image column of :func:`side_light`: 1 on the lit cheek, 2^-stops on the far one."""
     cx = float(p[:, 0].mean())
     fw = float(np.ptp(p[:, 0]))
 
     def ramp(x):
         return 1 / (1 + np.exp(-(x - cx) / (0.22 * fw)))  # 0 → 1 across the face, smooth
 
-    x = np.arange(rgb.shape[1], dtype=np.float32)
+    x = np.arange(width, dtype=np.float32)
     lo, hi = ramp(cx - 0.25 * fw), ramp(cx + 0.25 * fw)  # the two cheek centres
     t = (ramp(x) - lo) / (hi - lo)
     if from_left:
         t = 1 - t
-    gain = 2.0 ** (-stops * np.clip(t, 0, None))  # lit side 1, far cheek 2^-stops
-    g = 1 - (1 - gain[None, :]) * m
+    return 2.0 ** (-stops * np.clip(t, 0, None))
+
+
+def side_light(rgb: np.ndarray, stops: float, points: np.ndarray | None = None, mask: np.ndarray | None = None,
+               from_left: bool = False) -> np.ndarray:
+    """A key light from one side: the far cheek receives ``stops`` less light than the near one,
+    with a smooth falloff across the face (a relighting ramp over about one face width, darker
+    still beyond the far cheek), not a hard half mask. The backdrop keeps its own light.
+    ``from_left``: the image-left side is the dark one (default: the image-right)."""
+    p = face_points(rgb) if points is None else points
+    m = person_mask(rgb) if mask is None else mask
+    g = 1 - (1 - _side_ramp(rgb.shape[1], p, stops, from_left)[None, :]) * m
     return to_srgb(to_linear(rgb) * g[..., None])
+
+
+def _mesh_normals(mesh: np.ndarray, window: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
+    """Unit surface normals (x right, y down, z toward the camera) of the face mesh per pixel of
+    ``window``: each triangle of MediaPipe's tessellation filled with its own normal, then smoothed
+    over a thirtieth of the face width (a face is curved, not faceted); and how much of each pixel
+    the mesh covers (0–1)."""
+    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
+
+    from photocheck import landmarks as LM
+
+    tri = np.array([(c.start, c.end) for c in C.FACE_LANDMARKS_TESSELATION]).reshape(-1, 3, 2)[:, :, 0]
+    a, b, c = mesh[tri[:, 0]], mesh[tri[:, 1]], mesh[tri[:, 2]]
+    n = np.cross(b - a, c - a)
+    n[:, 2] *= -1  # z toward the camera
+    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+    n[n[:, 2] < 0] *= -1  # every face of the mesh is seen from the front
+    ys, xs = window
+    acc = np.zeros((ys.stop - ys.start, xs.stop - xs.start, 4), np.float32)
+    for t, nv in zip(tri, n):
+        poly = np.round(mesh[t, :2] - (xs.start, ys.start)).astype(np.int32)
+        cv2.fillConvexPoly(acc, poly, (float(nv[0]), float(nv[1]), float(nv[2]), 1.0))
+    acc = cv2.GaussianBlur(acc, (0, 0), float(np.ptp(mesh[LM.FACE_OVAL, 0])) / 30)
+    cover = acc[..., 3]
+    nm = acc[..., :3] / np.maximum(cover, 1e-6)[..., None]
+    return nm / (np.linalg.norm(nm, axis=2, keepdims=True) + 1e-6), cover
+
+
+def key_light(rgb: np.ndarray, stops: float, mesh: np.ndarray | None = None, mask: np.ndarray | None = None,
+              from_left: bool = False, azimuth: float = 60.0) -> np.ndarray:
+    """Side light the way a studio makes it: a key light ``azimuth``° to one side plus a frontal
+    fill, shading the face by its surface (Lambert on the face mesh's normals: the nose's far side,
+    the far eye socket and cheek fall into shade, the near side of the forehead catches the light),
+    key over fill set so the two mid-cheeks (mesh points 205, 425) receive ``stops`` apart, the lit
+    one keeping its exposure. The photo is taken to be lit from the front, so each pixel gets the
+    new light over the frontal light it replaces. Beyond the face (hair, ears, neck, clothes) the
+    smooth falloff of :func:`side_light` continues; the backdrop keeps its own light.
+    ``mesh``: :func:`face_mesh` (478×3); ``from_left`` as in :func:`side_light`."""
+    p = face_mesh(rgb) if mesh is None else mesh
+    m = person_mask(rgb) if mask is None else mask
+    h, w = rgb.shape[:2]
+    fw = float(np.ptp(p[:, 0]))
+    x0, y0 = np.maximum(np.floor(p[:, :2].min(axis=0) - 0.2 * fw).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(p[:, :2].max(axis=0) + 0.2 * fw).astype(int), (w, h))
+    win = (slice(y0, y1), slice(x0, x1))
+    n, cover = _mesh_normals(p, win)
+    side = 1.0 if from_left else -1.0  # the key's side of the image, in x
+    th = np.deg2rad(azimuth)
+    light = np.array([side * np.sin(th), 0.0, np.cos(th)])
+    ambient = 0.15  # skylight and bounce: a surface turned from both lights is not black
+
+    def irradiance(nv: np.ndarray, key: float) -> np.ndarray:
+        return ambient + np.maximum(nv[..., 2], 0) + key * np.maximum(nv @ light, 0)
+
+    cheeks = [n[int(q[1]) - y0, int(q[0]) - x0] for q in p[[205, 425], :2]]
+    near, far = sorted(cheeks, key=lambda nv: -side * nv[0])
+    lo, hi = 0.0, 100.0
+    for _ in range(50):  # key/fill for the cheek ratio: the ratio grows with the key
+        key = (lo + hi) / 2
+        lo, hi = (key, hi) if np.log2(irradiance(near, key) / irradiance(far, key)) < stops else (lo, key)
+    frontal = ambient + np.maximum(n[..., 2], 0)
+    g = irradiance(n, key) / frontal / (irradiance(near, key) / (ambient + max(near[2], 0)))
+    gain = np.broadcast_to(_side_ramp(w, p, stops, from_left)[None, :], (h, w)).copy()
+    wv = np.clip(cover * 1.5, 0, 1)  # the face by its shape, the rest by the falloff
+    gain[win] = g * wv + gain[win] * (1 - wv)
+    gain = 1 - (1 - gain) * m
+    return to_srgb(to_linear(rgb) * gain[..., None])
 
 
 # -- blur: motion kernels and a defocus disk, in linear light -----------------------------------
