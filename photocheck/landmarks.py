@@ -1,5 +1,7 @@
 """Index sets of the MediaPipe 478-point face mesh that the rules use (canonical mesh topology)."""
 
+import functools
+
 import numpy as np
 
 FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400,
@@ -22,3 +24,13 @@ FOREHEAD_TOP = 10
 CHIN = 152
 NOSE_TIP = 1
 NOSE_BRIDGE = 168
+
+
+@functools.cache
+def triangles() -> np.ndarray:
+    """The face mesh's triangles (N×3 point indices, in winding order), from MediaPipe's
+    tessellation in the installed package, which lists each triangle as its three edges."""
+    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
+
+    e = np.array([(c.start, c.end) for c in C.FACE_LANDMARKS_TESSELATION]).reshape(-1, 3, 2)
+    return e[:, :, 0]

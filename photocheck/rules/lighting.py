@@ -206,12 +206,9 @@ SIDE_MIN_NZ = 0.3
 
 @functools.cache
 def _side_triangles() -> np.ndarray:
-    """The face-mesh triangles (MediaPipe's tessellation, read from the installed package) that
-    touch a :data:`SIDE_PAIRS` point: enough for those points' normals."""
-    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
-
-    e = np.array([(c.start, c.end) for c in C.FACE_LANDMARKS_TESSELATION]).reshape(-1, 3, 2)
-    tri = e[:, :, 0]  # the tessellation lists each triangle as its three edges, in winding order
+    """The face-mesh triangles that touch a :data:`SIDE_PAIRS` point: enough for those points'
+    normals."""
+    tri = L.triangles()
     return tri[np.isin(tri, SIDE_PAIRS).any(axis=1)]
 
 

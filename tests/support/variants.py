@@ -269,11 +269,9 @@ def _mesh_normals(mesh: np.ndarray, window: tuple[slice, slice]) -> tuple[np.nda
     ``window``: each triangle of MediaPipe's tessellation filled with its own normal, then smoothed
     over a thirtieth of the face width (a face is curved, not faceted); and how much of each pixel
     the mesh covers (0–1)."""
-    from mediapipe.tasks.python.vision import FaceLandmarksConnections as C
-
     from photocheck import landmarks as LM
 
-    tri = np.array([(c.start, c.end) for c in C.FACE_LANDMARKS_TESSELATION]).reshape(-1, 3, 2)[:, :, 0]
+    tri = LM.triangles()
     a, b, c = mesh[tri[:, 0]], mesh[tri[:, 1]], mesh[tri[:, 2]]
     n = np.cross(b - a, c - a)
     n[:, 2] *= -1  # z toward the camera
