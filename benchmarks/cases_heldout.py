@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 
 from benchmarks.accuracy import Case
+from benchmarks.cases_core import ANGLES, CAMERA_FAULTS
 
 BASES = ("deepface__img7.jpg", "deepface__img11_reflection.jpg", "deepface__img13.jpg", "deepface__img35.jpg",
          "deepface__img30.jpg", "deepface__img33.jpg", "deepface__img24.jpg", "deepface__img3.jpg",
@@ -28,22 +29,22 @@ BASES = ("deepface__img7.jpg", "deepface__img11_reflection.jpg", "deepface__img1
 # sample, labelled heavily retouched in manifest.csv, fails it
 ALREADY_FLAGGED = {"lighting.evenness": {"deepface__img24.jpg"},
                    "authenticity.retouch": {"deepface__img7.jpg", "hivision__old_images_test2.jpg"}}
-ANGLES = (0, 30, 45, 60, 90, 135)
+
+
+def _from_london(kind: str, strengths: tuple[str, ...]):
+    """The London camera faults of ``kind`` (cases_core.CAMERA_FAULTS: exposure and light do not
+    depend on the face's size) at the strengths whose label starts with one of ``strengths``:
+    the same builders and labels, so the per-kind tables line up."""
+    rule, made = CAMERA_FAULTS[kind]
+    return rule, [(label, (lambda f: lambda V, rgb, p, m, k, i: f(V, rgb, p, m, i))(f))
+                  for label, f in made if label.split()[0] in strengths]
+
 
 # kind → (rule, [(strength label, builder(V, rgb, points, mask, face_px_per_pct, i) → rgb)])
 FAULTS = {
-    "under_exposure": ("lighting.exposure", [
-        (f"{s} stops, tone curve", (lambda s: lambda V, rgb, p, m, k, i: V.tone_exposure(rgb, -s, m))(s))
-        for s in (1.0, 1.5)] + [
-        (f"{s} stops, mid-tones (highlights kept)", (lambda s: lambda V, rgb, p, m, k, i: V.midtone_exposure(rgb, -s, m))(s))
-        for s in (1.0, 1.5)]),
-    "side_light": ("lighting.evenness", [
-        (f"{s} stops cheek to cheek", (lambda s: lambda V, rgb, p, m, k, i: V.side_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
-        for s in (1.0, 1.5, 2.0)]),
-    "key_light": ("lighting.evenness", [
-        (f"{s} stops mid-cheek to mid-cheek, key 60°",
-         (lambda s: lambda V, rgb, p, m, k, i: V.key_light(rgb, s, p, m, from_left=i % 2 == 1))(s))
-        for s in (1.0, 1.5, 2.0)]),
+    "under_exposure": _from_london("under_exposure", ("1.0", "1.5")),
+    "side_light": _from_london("side_light", ("1.0", "1.5", "2.0")),
+    "key_light": _from_london("key_light", ("1.0", "1.5", "2.0")),
     "motion_blur": ("quality.sharpness", [
         (f"{pct} % of width", (lambda pct: lambda V, rgb, p, m, k, i:
                                V.convolve_linear(rgb, V.motion_kernel(pct * k, ANGLES[i % 6])))(pct))
