@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import functools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -63,6 +64,11 @@ class Limit:
             warn.append(f"< {_fmt(self.warn_min)}")
         if self.warn_max is not None:
             warn.append(f"> {_fmt(self.warn_max)}")
+        # a second quantity the rule warns on: warn_<name>_below / warn_<name>_above
+        for k, v in self.params.items():
+            m = re.fullmatch(r"warn_(\w+)_(below|above)", k)
+            if m:
+                warn.append(f"{m[1]} {'<' if m[2] == 'below' else '>'} {_fmt(v)}")
         if not warn:
             return text
         return f"{text} (warn {' or '.join(warn)})" if text else f"warn {' or '.join(warn)}"

@@ -93,6 +93,18 @@ def test_shake_in_any_direction_and_defocus_fail_the_upload(camera_042, angle):
         assert _status(up, "quality.sharpness").status == "fail", angle
 
 
+def test_a_slight_shake_is_told_from_a_soft_but_steady_photo():
+    """Half a percent of shake at 45° leaves London 062's upload as much detail as a real, slightly
+    soft magazine portrait has (both ~0.87–0.89 sharpness, above the warn limit), but all of it in
+    one direction: the shake is flagged as shaken, the steady photo passes."""
+    rgb = V.camera_original("062")
+    shaken = _status(V.upload_from(V.camera_jpeg(V.sensor_noise(V.motion_blur(rgb, 0.5, 45)))), "quality.sharpness")
+    steady = _status(str(IMAGES / "deepface__img26.jpg"), "quality.sharpness", "original")
+    assert shaken.status == "warn" and "looks shaken" in shaken.message, shaken
+    assert steady.status == "pass", steady
+    assert abs(shaken.value - steady.value) < 0.1, (shaken.value, steady.value)  # sharpness alone cannot tell
+
+
 def test_fix_refuses_a_shaken_original_and_writes_nothing(shaken_042, tmp_path):
     from photocheck.cli import main
 

@@ -49,7 +49,14 @@ def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tu
     fine band the direction with the least gradient energy is the smallest eigenvalue of its
     structure tensor; it is compared with the mid band's mean energy over all directions. Camera
     shake smears detail along one direction only (the other keeps it), defocus in all: both drop
-    the value. Returns (value, angle of the blurriest direction in degrees, 0 = horizontal).
+    the value. Returns (value, angle of the blurriest direction in degrees, 0 = horizontal,
+    directionality).
+
+    Directionality: how much more fine detail the face keeps in its sharpest direction than in its
+    blurriest, each direction's fine detail taken over the mid band's *in the same direction* (the
+    generalised eigenvalues of the two structure tensors), so a face's own lines — eyes, brows and
+    mouth run across, the nose down — do not count as a smear. 1: the same detail every way
+    (sharp, or defocused); a shake drags it up (London 0.5 % shakes 1.47–2.4).
     """
     sc = max(face_w / 60.0, 1.5)
     blur = {s: cv2.GaussianBlur(g, (0, 0), s) for s in (1.0, 2.0)}
@@ -65,13 +72,28 @@ def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tu
         mid = _gradient_tensor((cv2.GaussianBlur(g, (0, 0), sc) - cv2.GaussianBlur(g, (0, 0), 2 * sc))[ys, xs])
     ref = max(float(np.trace(mid)) / 2, 1e-6)
     best, angle = np.inf, 0.0
+    low_rel, directional = np.inf, 1.0
     for lo, hi in ((g, blur[1.0]), (blur[1.0], blur[2.0])):
-        e, v = np.linalg.eigh(_gradient_tensor((lo - hi)[ys, xs]))
+        fine = _gradient_tensor((lo - hi)[ys, xs])
+        e, v = np.linalg.eigh(fine)
         r = float(np.sqrt(max(e[0], 0.0) / ref))
         if r < best:
             # the eigenvector is the direction with no detail left: the direction of the smear
             best, angle = r, float(np.degrees(np.arctan2(-v[1, 0], v[0, 0]))) % 180
-    return best, angle
+        g_lo, g_hi = _relative_extremes(fine, mid)
+        if g_lo < low_rel:
+            low_rel, directional = g_lo, float(np.sqrt(g_hi / max(g_lo, 1e-12)))
+    return best, angle, directional
+
+
+def _relative_extremes(fine: np.ndarray, mid: np.ndarray) -> tuple[float, float]:
+    """Least and greatest fine-over-mid gradient energy over all directions u (u·F·u / u·M·u): the
+    generalised eigenvalues of the pair of 2×2 structure tensors, in closed form."""
+    m = mid + np.eye(2) * (1e-9 * max(float(np.trace(mid)), 1e-12))
+    k = np.linalg.solve(m, fine)  # its eigenvalues are the ratios; real, as both tensors are symmetric ≥ 0
+    tr, det = float(np.trace(k)), float(np.linalg.det(k))
+    disc = float(np.sqrt(max(tr * tr / 4 - det, 0.0)))
+    return max(tr / 2 - disc, 0.0), max(tr / 2 + disc, 0.0)
 
 
 # The face is measured at most this wide (px), so every file is judged at the detail the 480×640
@@ -79,9 +101,10 @@ def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tu
 DETAIL_FACE_PX = 240.0
 
 
-def face_detail(a, min_skin_l: float) -> tuple[float, float] | None:
+def face_detail(a, min_skin_l: float) -> tuple[float, float, float] | None:
     """:func:`blur_measure` on the face window of the working image (a camera original at its decoded
-    resolution, an upload file as it is), shrunk to :data:`DETAIL_FACE_PX`: (value, angle), or None
+    resolution, an upload file as it is), shrunk to :data:`DETAIL_FACE_PX`: (value, angle,
+    directionality), or None
     when the face is too small or so dark (skin L* < ``min_skin_l``) that the JPEG has quantised its
     detail away. Computed once per analysis (quality.sharpness and lighting.exposure read it)."""
 

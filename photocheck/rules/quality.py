@@ -13,15 +13,30 @@ from .detail import face_detail
       title=("清晰对焦", "In focus"),
       messages={"low": ("照片不清晰（对焦不准、手抖或被放大过，清晰度 {value}，要求 {limit}）。请对准眼睛对焦、保持相机稳定后重拍。",
                         "the photo is not sharp (out of focus, camera shake or upscaled; sharpness {value}, limit "
-                        "{limit}). Focus on the eyes, hold the camera still and retake it.")})
+                        "{limit}). Focus on the eyes, hold the camera still and retake it."),
+                "shake": ("照片像是拍摄时手抖了：脸部细节沿 {angle}° 方向被拖糊（清晰度 {value}，方向性 {directional}，"
+                          "抖动指数 {shake}，要求 ≥ {shake_min}）。请保持相机稳定（用三脚架或更快的快门）后重拍。",
+                          "the photo looks shaken: the face's detail is smeared along {angle}° (sharpness {value}, "
+                          "directionality {directional}, shake index {shake}, limit ≥ {shake_min}). Hold the camera "
+                          "still (a tripod or a faster shutter) and retake it.")})
 def sharpness(a, lim):
     # Fine detail in the face's blurriest direction, on the face window of the working image at
     # the detail a 480×640 upload keeps (rules/detail.py): camera shake at any angle and defocus.
     got = face_detail(a, float(lim["min_skin_L"]))
     if got is None:  # too small, or too dark to hold detail: exposure's verdict
         return Measurement(None, status="skip")
-    val, angle = got
-    return Measurement(round(val, 3), fmt={"angle": round(angle)})
+    val, angle, directional = got
+    # A mild shake (half a percent of the frame) leaves as much detail as a soft but steady photo,
+    # but all of it in one direction: the sharpness over its directionality separates the two
+    # (limits/core.toml: warn_shake_below).
+    shake = val / max(directional, 1.0)
+    fmt = {"angle": round(angle), "directional": round(directional, 2), "shake": round(shake, 3),
+           "shake_min": lim["warn_shake_below"]}
+    value = round(val, 3)
+    status, side = lim.judge(value)
+    if status == "pass" and shake < float(lim["warn_shake_below"]):
+        status, side = "warn", "shake"
+    return Measurement(value, status=status, side=side, fmt=fmt)
 
 
 @rule("quality.compression",
