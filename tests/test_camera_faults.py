@@ -95,7 +95,7 @@ def test_shake_in_any_direction_and_defocus_fail_the_upload(camera_042, angle):
 
 def test_a_slight_shake_is_told_from_a_soft_but_steady_photo():
     """Half a percent of shake at 45° leaves London 062's upload as much detail as a real, slightly
-    soft magazine portrait has (both ~0.87–0.89 sharpness, above the warn limit), but all of it in
+    soft portrait (deepface img26) has (both ~0.87–0.89 sharpness, above the warn limit), but all of it in
     one direction: the shake is flagged as shaken, the steady photo passes."""
     rgb = V.camera_original("062")
     shaken = _status(V.upload_from(V.camera_jpeg(V.sensor_noise(V.motion_blur(rgb, 0.5, 45)))), "quality.sharpness")
