@@ -14,6 +14,10 @@ from .detail import face_detail
       messages={"low": ("照片不清晰（对焦不准、手抖或被放大过，清晰度 {value}，要求 {limit}）。请对准眼睛对焦、保持相机稳定后重拍。",
                         "the photo is not sharp (out of focus, camera shake or upscaled; sharpness {value}, limit "
                         "{limit}). Focus on the eyes, hold the camera still and retake it."),
+                "smeared": ("照片不清晰：拍摄时手抖，脸部细节沿 {angle}° 方向被拖糊（清晰度 {value}，要求 {limit}）。"
+                            "请保持相机稳定（用三脚架或更快的快门）后重拍。",
+                            "the photo is not sharp: camera shake smeared the face along {angle}° (sharpness {value}, "
+                            "limit {limit}). Hold the camera still (a tripod or a faster shutter) and retake it."),
                 "shake": ("照片像是拍摄时手抖了：脸部细节沿 {angle}° 方向被拖糊（清晰度 {value}，方向性 {directional}，"
                           "抖动指数 {shake}，要求 ≥ {shake_min}）。请保持相机稳定（用三脚架或更快的快门）后重拍。",
                           "the photo looks shaken: the face's detail is smeared along {angle}° (sharpness {value}, "
@@ -36,6 +40,8 @@ def sharpness(a, lim):
     status, side = lim.judge(value)
     if status == "pass" and shake < float(lim["warn_shake_below"]):
         status, side = "warn", "shake"
+    elif side == "low" and directional >= float(lim["smear_directional"]):
+        side = "smeared"  # the same verdict; the message names the cause, so the fix is clear
     return Measurement(value, status=status, side=side, fmt=fmt)
 
 
