@@ -55,8 +55,8 @@ def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tu
     Directionality: how much more fine detail the face keeps in its sharpest direction than in its
     blurriest, each direction's fine detail taken over the mid band's *in the same direction* (the
     generalised eigenvalues of the two structure tensors), so a face's own lines — eyes, brows and
-    mouth run across, the nose down — do not count as a smear. 1: the same detail every way
-    (sharp, or defocused); a shake drags it up (sharp and defocused faces 1.0–1.5, London 0.5 % shakes 1.48–3.2).
+    mouth run across, the nose down — do not count as a smear. 1: the same detail every way; sharp
+    and defocused faces read 1.0–1.5, a shake drags it up (London 0.5 % shakes 1.48–3.2).
     """
     sc = max(face_w / 60.0, 1.5)
     blur = {s: cv2.GaussianBlur(g, (0, 0), s) for s in (1.0, 2.0)}

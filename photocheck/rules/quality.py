@@ -33,12 +33,12 @@ def sharpness(a, lim):
     # A mild shake (half a percent of the frame) leaves as much detail as a soft but steady photo,
     # but all of it in one direction: the sharpness over its directionality separates the two
     # (limits/core.toml: warn_shake_below).
-    shake = val / max(directional, 1.0)
+    shake, shake_min = val / max(directional, 1.0), float(lim["warn_shake_below"])
     fmt = {"angle": round(angle), "directional": round(directional, 2), "shake": round(shake, 3),
-           "shake_min": lim["warn_shake_below"]}
+           "shake_min": shake_min}
     value = round(val, 3)
     status, side = lim.judge(value)
-    if status == "pass" and shake < float(lim["warn_shake_below"]):
+    if status == "pass" and shake < shake_min:
         status, side = "warn", "shake"
     elif side == "low" and directional >= float(lim["smear_directional"]):
         side = "smeared"  # the same verdict; the message names the cause, so the fix is clear
