@@ -97,6 +97,26 @@ def test_shake_in_any_direction_and_defocus_fail_the_upload(camera_042, angle):
     assert "camera shake smeared" not in defocused.message and "Focus on the eyes" in defocused.message, defocused
 
 
+def test_a_blurred_photo_is_told_it_is_blurred_not_also_retouched_or_open_mouthed():
+    # London 062's closed mouth reads as a lip gap once shaken or defocused (about 0.18 and 0.15 here),
+    # and the blur wipes out the skin's texture as a beauty filter does: the report names the blur,
+    # says the mouth only *may* be open, and does not judge retouching
+    rgb = V.camera_original("062")
+    sharp = photocheck.check(V.camera_jpeg(V.sensor_noise(rgb)), profile="original", lang="en")
+    assert sharp.finding("mouth.closed").status == "pass" and sharp.finding("authenticity.retouch").status == "pass"
+    for faulty in (V.motion_blur(rgb, 1.0, 90), V.defocus(rgb, 1.0)):
+        rep = photocheck.check(V.camera_jpeg(V.sensor_noise(faulty)), profile="original", lang="en")
+        assert rep.finding("quality.sharpness").status == "fail"
+        mouth, retouch = rep.finding("mouth.closed"), rep.finding("authenticity.retouch")
+        assert mouth.status == "warn" and "too blurred to be sure" in mouth.message, mouth
+        assert retouch.status == "skip" and "too blurred to judge retouching" in retouch.message, retouch
+    # teeth still show through a blur: a smile with teeth, shaken, still fails for its teeth
+    smile = V.camera_original("062", "08")
+    rep = photocheck.check(V.camera_jpeg(V.sensor_noise(V.motion_blur(smile, 1.7, 30))), profile="original", lang="en")
+    assert rep.finding("quality.sharpness").status == "fail"
+    assert rep.finding("mouth.closed").status == "fail" and "teeth" in rep.finding("mouth.closed").message
+
+
 def test_a_slight_shake_is_told_from_a_soft_but_steady_photo():
     """Half a percent of shake at 45° leaves London 062's upload as much detail as a real, slightly
     soft portrait (deepface img26) has (both ~0.87–0.89 sharpness, above the warn limit), but all of it in

@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import PhotoError
 from ..references import Reference, compare, photo_embedding, photo_signature
 from . import Measurement, rule
+from .detail import fails_sharpness
 
 
 def _split_refs(a) -> tuple[list[Reference], list[PhotoError]]:
@@ -109,7 +110,10 @@ def identity(a, lim):
                            "如需检查，请提交分辨率更高的原始照片。",
                            "the file is too small to judge retouching (the face is enlarged {upscale}× to fill the "
                            "frame: smoothing and missing detail look alike); not judged. Submit a larger original "
-                           "to have it checked.")})
+                           "to have it checked."),
+                "blurred": ("照片模糊（清晰度不合格），模糊和磨皮看起来一样，无法判断是否美颜，未检查。请先拍一张清晰的照片。",
+                            "the photo is too blurred to judge retouching (blur and skin smoothing look alike); not "
+                            "judged. Retake it sharp first.")})
 def retouch(a, lim):
     # Fine skin texture (pores, grain: |g − G1|) relative to the skin's own shading (|G4 − G8|:
     # the cheeks' and the nose's relief, which no beauty filter removes — it would flatten the
@@ -139,6 +143,10 @@ def retouch(a, lim):
     if up > float(lim["max_upscale"]):
         # a low-resolution file: smoothing and missing detail look alike — an honest "can't judge"
         return Measurement(val, status="skip", side="lowres", fmt={"upscale": round(up, 2)})
+    if fails_sharpness(a):
+        # camera shake or defocus wipes out fine texture as a filter does (170 of 284 blurred
+        # variants read as retouched): quality.sharpness reports the blur, this rule does not judge
+        return Measurement(val, status="skip", side="blurred")
     status, side = lim.judge(val)
     return Measurement(val, status=status, side=side, regions=(("mask", a.skin_mask),))
 

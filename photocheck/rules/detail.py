@@ -106,7 +106,8 @@ def face_detail(a, min_skin_l: float) -> tuple[float, float, float] | None:
     resolution, an upload file as it is), shrunk to :data:`DETAIL_FACE_PX`: (value, angle,
     directionality), or None
     when the face is too small or so dark (skin L* < ``min_skin_l``) that the JPEG has quantised its
-    detail away. Computed once per analysis (quality.sharpness and lighting.exposure read it)."""
+    detail away. Computed once per analysis (quality.sharpness judges it; :func:`fails_sharpness`
+    tells the rules that read fine detail)."""
 
     def make():
         g, fw, pad = face_window_gray(a, DETAIL_FACE_PX, 4 * DETAIL_FACE_PX / 30)
@@ -117,3 +118,13 @@ def face_detail(a, min_skin_l: float) -> tuple[float, float, float] | None:
         return blur_measure(g, fw, inner)
 
     return a.shared(("face_detail", min_skin_l), make)
+
+
+def fails_sharpness(a) -> bool:
+    """Whether the face is below ``quality.sharpness``'s fail limit. Rules that read fine detail —
+    the eye whites, the lip line, the skin's texture — cannot read it there, and must not blame
+    the blur on something else: a shaken photo is told it is shaken, not "retouched" or "mouth
+    open" as well."""
+    sharp = a.spec.limit("quality.sharpness")
+    detail = face_detail(a, float(sharp.params.get("min_skin_L", 15.0)))
+    return detail is not None and sharp.min is not None and round(detail[0], 3) < sharp.min

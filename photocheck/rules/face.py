@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import landmarks as L
 from . import Measurement, rule
+from .detail import fails_sharpness
 from .regions import count, full, r
 
 EYES = ((L.RIGHT_EYE, L.RIGHT_IRIS, 33, 133, ((160, 144), (159, 145), (158, 153))),
@@ -143,12 +144,24 @@ def by_x(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                    "the lips are slightly apart and the edge of the teeth shows (across {span}% of the mouth). Close the lips naturally."),
           "high": ("嘴巴张开（唇间开口 {opening}）。请自然闭合嘴唇。",
                    "the mouth is open (lip gap {opening}). Close the lips naturally."),
+          "blurred": ("嘴巴可能张开（唇间开口 {opening}），但照片太模糊，无法确定。重拍清晰照片时请自然闭合嘴唇。",
+                      "the mouth may be open (lip gap {opening}), but the photo is too blurred to be sure. In the "
+                      "sharp retake, close the lips naturally."),
       })
 def mouth_closed(a, lim):
     m = mouth_measures(a, lim)
     value = {"opening": r(m["opening"]), "teeth": r(m["teeth"], 4), "span": r(m["span"])}
     if m["teeth"] >= lim["teeth_max"]:
         status, side = "fail", "teeth"
+    elif fails_sharpness(a):
+        # a blurred lip line reads as a gap (closed London mouths read 0.05–0.21 when shaken or
+        # defocused): only a wider gap fails, a narrower one over the limit is a "maybe"
+        if m["opening"] > lim["blurred_max"]:
+            status, side = "fail", "high"
+        elif m["opening"] > lim.max:
+            status, side = "warn", "blurred"
+        else:
+            status, side = "pass", None
     elif m["opening"] >= lim["parted"] and m["teeth"] >= lim["edge_teeth"] and m["span"] >= lim["edge_span"]:
         status, side = "fail", "edge"  # a thin line of teeth between slightly parted lips
     else:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import landmarks as L
 from . import Measurement, rule
-from .detail import face_detail
+from .detail import fails_sharpness
 
 MIN_SKIN_PIXELS = 300
 
@@ -156,9 +156,7 @@ def exposure(a, lim):
     # or a blurred face (below quality.sharpness's fail limit, which reports it: the whites mix
     # with lashes and irises) fails only when the eyes are almost black, so a blur is not also
     # called "too dark".
-    sharp = a.spec.limit("quality.sharpness")
-    detail = face_detail(a, float(sharp.params.get("min_skin_L", 15.0)))
-    blurred = detail is not None and sharp.min is not None and detail[0] < sharp.min
+    blurred = fails_sharpness(a)
     bs = a.face.blendshapes
     smiling = max(bs.get("mouthSmileLeft", 0.0), bs.get("mouthSmileRight", 0.0)) >= lim["smile_narrows"]
     if blurred or (opening is not None and opening < lim["squint_opening"]):
