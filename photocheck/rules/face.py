@@ -158,7 +158,7 @@ def mouth_closed(a, lim):
         # defocused): only a wider gap fails, a narrower one over the limit is a "maybe"
         if m["opening"] > lim["blurred_max"]:
             status, side = "fail", "high"
-        elif m["opening"] > lim.max:
+        elif lim.max is not None and m["opening"] > lim.max:
             status, side = "warn", "blurred"
         else:
             status, side = "pass", None
