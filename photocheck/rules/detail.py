@@ -126,5 +126,5 @@ def fails_sharpness(a) -> bool:
     the blur on something else: a shaken photo is told it is shaken, not "retouched" or "mouth
     open" as well."""
     sharp = a.spec.limit("quality.sharpness")
-    detail = face_detail(a, float(sharp.params.get("min_skin_L", 15.0)))
-    return detail is not None and sharp.min is not None and round(detail[0], 3) < sharp.min
+    detail = face_detail(a, float(sharp["min_skin_L"]))  # the rule's own reading, shared per analysis
+    return detail is not None and sharp.judge(round(detail[0], 3))[0] == "fail"  # and its own verdict
