@@ -5,23 +5,23 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from support.compose import faces_available, london, on_background, read_rgb
-
 import photocheck
 from photocheck.cli import main
 from photocheck.fix import default_output, fix
+from support.compose import london, on_background, read_rgb
 
-pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces is not available")
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 @pytest.fixture(scope="module")
-def studio_rgb() -> np.ndarray:
+def studio_rgb(faces) -> np.ndarray:
     """A studio-style original: London face 005 on the light-blue background, with margin (2024²)."""
     return on_background(read_rgb(london("005")))
 
@@ -56,7 +56,7 @@ def test_studio_original_becomes_a_compliant_upload_file(tmp_path, studio_rgb):
 def test_wrong_background_writes_nothing_without_force(tmp_path):
     """The London original is on a grey wall: cropping cannot make it blue."""
     src = tmp_path / "grey_wall.jpg"
-    src.write_bytes(london("006").read_bytes())
+    src.write_bytes((SAMPLES / "original" / "london_036_studio.jpg").read_bytes())
     res = _run(str(src), "--lang", "en")
     assert res.exit_code == 1
     assert "background.color" in res.output and "cannot fix" in res.output
@@ -139,10 +139,8 @@ def test_phone_jpeg_stored_sideways_comes_out_upright(tmp_path, studio_rgb):
 
 def test_right_size_wrong_file_is_re_encoded_not_re_cropped():
     """A 480×640 PNG (an ID-photo app's export): only the file rules fail, so it is re-saved as JPEG."""
-    from support.compose import compliant_frame
-
     buf = io.BytesIO()
-    Image.fromarray(compliant_frame("005")).save(buf, "PNG")
+    Image.open(SAMPLES / "upload" / "london_005.jpg").save(buf, "PNG")
     r = fix(buf.getvalue(), lang="en")
     assert {f.rule for f in r.source_report.failed} >= {"file.format"} and not r.blocking
     assert r.ok and not r.unchanged and Image.open(io.BytesIO(r.data)).format == "JPEG"
