@@ -51,6 +51,7 @@ def _flagged(verdicts, rule_id: str) -> tuple[list[str], int]:
     return [n for n in clean if verdicts[n].get(rule_id) in ("warn", "fail")], len(clean)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule_id", LABELLED)
 def test_a_rule_that_flags_over_a_tenth_of_clean_real_photos_is_experimental(verdicts, rule_id, record_property):
     """Measured for every labelled rule, on by default or experimental: the figure is shown after the
@@ -66,6 +67,7 @@ def test_a_rule_that_flags_over_a_tenth_of_clean_real_photos_is_experimental(ver
         "make it precise or mark it experimental in photocheck/limits")
 
 
+@pytest.mark.slow
 def test_no_rule_on_by_default_fails_a_clean_real_photo_it_is_labelled_for(verdicts):
     """A false rejection costs a student a retake: a fail on a photo labelled clean for the rule is
     worse than a warning, so it is held to none at all for the person rules."""
