@@ -168,3 +168,20 @@ def test_no_progress_line_on_stderr_when_it_is_not_a_terminal(tmp_path):
     assert run.returncode == 1  # two unverified students (no references, no times)
     assert run.stderr.decode() == ""  # the analyses ran, but nothing was drawn for nobody to see
     assert "students: unverified 2" in run.stdout.decode()
+
+
+def test_unverified_photos_next_to_their_log_rows_on_a_phone(chromium, zh_run, tmp_path):
+    r = run_batch(SHOTS, NAME_LOG, seeded(tmp_path, zh_run), workers=1, roster=FORM, progress=False, lang="zh", settings=FAST)
+    ctx, page = open_report(chromium, Path(r.out_dir) / "report.html", 390, True)
+    try:
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        rows = page.locator("table.confirm tbody tr")
+        assert rows.count() == r.report["summary"]["unverified"] == 10
+        first = rows.nth(0)
+        img, name = first.locator("td.photo img").bounding_box(), first.locator("td.name").bounding_box()
+        assert img["width"] >= 80 and abs(img["y"] - name["y"]) < img["height"]  # the photo beside the row, big enough
+        assert first.locator("td.name").inner_text().strip() == "李娜"
+        assert "按姓名匹配报名表" in first.locator("td.details").inner_text()
+        assert page.locator("code.opt", has_text="--trust-order").first.evaluate("e => e.getClientRects().length") == 1
+    finally:
+        ctx.close()

@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 from .atomic import atomic_write
@@ -159,7 +160,7 @@ ul.problems,ul.hints,ul.issues,ul.notes{margin:0;padding-left:1.2em}
 .banner{border:2px solid #6a1b9a;background:#f6eefa;padding:.6em .8em;margin:1em 0}
 .issues li{margin:.3em 0} .summary span{display:inline-block;margin-right:1.2em} small{color:#555}
 .details span{display:inline-block;margin-right:.8em} .details .k{color:#666}
-ul.notes{color:#555;font-size:.92em}
+ul.notes{color:#555;font-size:.92em} code.opt{white-space:nowrap;font-family:inherit}
 @media (max-width:720px){
   body{margin:.8em}
   table.rows,table.rows tbody,table.rows tr,table.rows td{display:block;width:100%;min-width:0}
@@ -189,14 +190,19 @@ def _details(s: dict, lang: str) -> list[tuple[str, str]]:
     return out
 
 
+_OPTION = re.compile(r"--[a-z][a-z-]*[a-z]")
+
+
 def html_text(report: dict, lang: str = "zh") -> str:
     zh = lang == "zh"
-    e = html.escape
+
+    def e(text) -> str:  # escaped, with command-line options never broken across lines
+        return _OPTION.sub(lambda m: f"<code class='opt'>{m.group(0)}</code>", html.escape(str(text)))
     t = (lambda a, b: a if zh else b)
     st_text = (lambda k: STATUS_TEXT[k][0 if zh else 1])
 
     def cell(cls: str, label: str, inner: str) -> str:
-        return f"<td class='{cls}' data-label='{e(label)}'>{inner}</td>"
+        return f"<td class='{cls}' data-label='{html.escape(label)}'>{inner}</td>"
 
     def photo(x: dict) -> str:
         return f"<td class='photo'><img alt='' src='data:image/jpeg;base64,{x['thumbnail']}'></td>" if x.get("thumbnail") else "<td class='photo'></td>"
