@@ -26,15 +26,21 @@ import click
               help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
 @click.option("--experimental", is_flag=True,
               help="Also run the experimental rules (settings [rules] experimental); their findings are warnings.")
+@click.option("--trust-order", is_flag=True,
+              help="Export photos matched by shooting order only (no references, log times or shot-number cards) to "
+                   "upload/ instead of review/. Only for a shoot you have checked; the report says so.")
 @click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")
 def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler, name_template, lang, settings_path,
-          experimental, as_json, exit_zero):
+          experimental, trust_order, as_json, exit_zero):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
 
-    Exit code: 0 every student ok, 1 some student needs attention, 2 usage or input error.
+    A photo matched only by shooting order (no references, no log times, no shot number in the file
+    name) is unverified: it goes to review/, not upload/, unless --trust-order.
+
+    Exit code: 0 every student ok, 1 some student needs attention (or is unverified), 2 usage or input error.
     Interrupted? Run the same command again: finished files are not analysed twice.
     """
     from .roster import RosterError
@@ -49,7 +55,7 @@ def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler
             settings["rules"]["experimental"] = True
         result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
                            scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang,
-                           settings=settings, roster=roster)
+                           settings=settings, roster=roster, trust_order=trust_order)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
         sys.exit(2)
@@ -81,6 +87,16 @@ def print_summary(result, lang: str) -> None:
     sep = "，" if zh else ", "
     click.secho(("学生：" if zh else "students: ") + sep.join(parts), bold=True,
                 fg="green" if result.exit_code == 0 else "red")
+    if sm.get("unverified"):
+        n = sm["unverified"]
+        click.secho(f"未核实 {n} 名：只按拍摄顺序匹配，照片在 review/ 而不在 upload/，请对照报告中的缩略图确认。" if zh else
+                    f"unverified: {n} student(s) matched by shooting order only; their photos are in review/, not upload/: "
+                    "confirm them against the thumbnails in the report.", fg="yellow", bold=True)
+    if sm.get("trusted_order"):
+        n = sm["trusted_order"]
+        click.secho(f"--trust-order：{n} 名学生只按拍摄顺序匹配、未经核实，已按顺序导出到 upload/。" if zh else
+                    f"--trust-order: {n} student(s) matched by shooting order only, not verified, exported to upload/ by order.",
+                    fg="yellow", bold=True)
     click.echo(("文件：" if zh else "files: ") + sep.join(fparts))
     if "roster" in rep:
         ro = rep["roster"]
