@@ -86,7 +86,7 @@ def enrollment_reuse(a: Analysis, lim: Limit) -> Measurement:
       needs_references=True)
 def identity(a: Analysis, lim: Limit) -> Measurement:
     # SFace cosine similarity to the best-matching reference (OpenCV's same-person threshold is
-    # 0.363; measured here: same person in other photos ≥ 0.45, different people mostly < 0.30).
+    # 0.363; ours and how it was measured: limits/authenticity.toml, docs/accuracy.md).
     refs, errs = _split_refs(a)
     emb = photo_embedding(a)
     best, best_ref = None, None
@@ -120,8 +120,7 @@ def retouch(a: Analysis, lim: Limit) -> Measurement:
     # face). A beauty filter (bilateral, guided, frequency separation) wipes out everything up to
     # a few px while the shading stays, so the ratio collapses; both bands scale with the skin's
     # albedo, so the ratio means the same on every skin tone. Medians, so an edge or a spot does
-    # not dominate. Natural London uploads 0.29–0.66; real vendor-retouched ID photos 0.13–0.14
-    # (limits/authenticity.toml).
+    # not dominate. Calibration on natural and retouched photos: docs/accuracy.md.
     skin = a.skin_mask
     if np.count_nonzero(skin) < 400:
         return Measurement(None, status="skip")
@@ -194,8 +193,8 @@ def _spectral_peak(rgb: np.ndarray, box: tuple[int, int, int, int], lim) -> floa
                          "periodic peak {value}, limit {limit}). Photograph the person directly, not a photo or screen.")})
 def recapture(a: Analysis, lim: Limit) -> Measurement:
     # Screens and prints add a regular grid (pixels, halftone dots) that natural skin and hair do
-    # not have: a sharp isolated peak in the face patch's spectrum. Measured on the working image
-    # (full detail): 141 real photos ≤ 3.5, the re-photographed screen 6.45, halftone prints ≥ 7.9.
+    # not have: a sharp isolated peak in the face patch's spectrum, measured on the working image
+    # (full detail; calibration: docs/accuracy.md).
     pts = a.image_points
     if pts is None:
         return Measurement(None, status="skip")
