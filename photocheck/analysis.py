@@ -8,9 +8,10 @@ frame region → a 480×640 view (pixels, landmarks, mask) that every content ru
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Hashable, Sequence, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import cv2
 import numpy as np

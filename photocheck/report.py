@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .spec import Limit
 
@@ -104,7 +105,7 @@ class Finding:
         """The limit as people read it (``200–300``), as in the JSON report; None for no limit."""
         return self.limit.describe() if self.limit is not None else None
 
-    def in_lang(self, lang: str) -> "Finding":
+    def in_lang(self, lang: str) -> Finding:
         return self if lang == self.lang else dataclasses.replace(self, lang=lang)
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
@@ -121,7 +122,7 @@ class Finding:
                 "key": self.key, "params": _plain(dict(self.params))}
 
     @classmethod
-    def from_record(cls, d: Mapping[str, Any], lang: str = "zh") -> "Finding":
+    def from_record(cls, d: Mapping[str, Any], lang: str = "zh") -> Finding:
         lim = d.get("limit")
         return cls(d["rule"], d["status"], d.get("value"), Limit.from_dict(lim) if lim is not None else None,
                    d.get("key"), d.get("params") or {}, lang=lang)
@@ -186,7 +187,7 @@ class Report:
         f = self.finding(rule)
         return f.status if f else None
 
-    def in_lang(self, lang: str) -> "Report":
+    def in_lang(self, lang: str) -> Report:
         """The same report worded in ``lang`` (nothing is judged again)."""
         return self if lang == self.lang else dataclasses.replace(self, lang=lang)
 

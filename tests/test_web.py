@@ -203,10 +203,8 @@ def test_bad_uploads_get_a_clear_message(page, photos, shots):
 
 
 def test_enrollment_slot(page, photos, shots):
-    """The optional second photo: the same file as the enrollment photo must not pass as a new photo
-    when the authenticity rules are installed; without them the page says it did not compare."""
+    """The optional second photo: the same file as the enrollment photo must not pass as a new photo."""
     verdict = _check(page, photos["phone"], ref=photos["phone"])
-    note = page.inner_text("#refnote")
     assert verdict == "fail" and page.locator('#problems li[data-rule="authenticity.enrollment_reuse"]').count() == 1
     page.screenshot(path=str(shots / "laptop_reference.png"), full_page=True)
     # an enrollment "photo" that is not an image is its own problem: the new photo is still usable
