@@ -203,9 +203,11 @@ def test_bad_uploads_get_a_clear_message(page, photos, shots):
 
 
 def test_enrollment_slot(page, photos, shots):
-    """The optional second photo: the same file as the enrollment photo must not pass as a new photo."""
+    """The optional second photo: the same file as the enrollment photo must not pass as a new photo,
+    and the page says it compared them."""
     verdict = _check(page, photos["phone"], ref=photos["phone"])
     assert verdict == "fail" and page.locator('#problems li[data-rule="authenticity.enrollment_reuse"]').count() == 1
+    assert "已与入学照片比对" in page.inner_text("#refnote")
     page.screenshot(path=str(shots / "laptop_reference.png"), full_page=True)
     # an enrollment "photo" that is not an image is its own problem: the new photo is still usable
     assert _check(page, photos["phone"], ref=photos["not_image"]) == "fixed"

@@ -69,7 +69,7 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
     refs = [reference] if reference else []
     r = fix(photo, lang="zh", references=refs, name=name, reference_names=[reference_name])
     out: dict[str, Any] = {"api": API_VERSION, "file": name, "made": r.data is not None, "unchanged": r.unchanged,
-                           "references": ("unreadable" if r.reference_errors else "checked" if refs else "none")}
+                           "references": "unreadable" if r.reference_errors else "checked" if refs else "none"}
     if r.reference_errors:  # the enrollment photo's problem, not the new photo's
         e = r.reference_errors[0]
         en = e.en.rstrip(". ")
