@@ -26,9 +26,9 @@ def evaluate(rule: Rule, a: Analysis, spec: Spec) -> Finding:
         return Finding(rule.id, Status.SKIP, None, lim, "no_references")
     try:
         m = rule.measure(a, lim)
+        status, side = (Status(m.status), m.side) if m.status else lim.judge(m.value)
     except Exception as e:  # never let one rule take the whole report down
         return Finding(rule.id, Status.ERROR, None, lim, "internal_error", {"error": f"{type(e).__name__}: {e}"})
-    status, side = (Status(m.status), m.side) if m.status else lim.judge(m.value)
     # a message for every verdict but a pass; a skip only when the rule says why
     says = status not in (Status.PASS, Status.SKIP) or (status == Status.SKIP and side is not None)
     return Finding(rule.id, status, m.value, lim, rule.message_key(side) if says else None, m.fmt, m.regions)
