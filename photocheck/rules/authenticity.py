@@ -1,8 +1,8 @@
 """Authenticity rules: not a copy of an earlier photo, the same person, not beautified, not a re-shot.
 
-The reference-based rules read ``a.references`` (set by :func:`photocheck.check` from
-:func:`photocheck.references.load_references`): a list of :class:`~photocheck.references.Reference`
-or :class:`~photocheck.errors.PhotoError` for a reference that could not be used.
+The reference-based rules read ``a.references`` (given to :func:`photocheck.analysis.analyse`, which
+loads them with :func:`photocheck.references.load_references`): :class:`~photocheck.references.Reference`
+objects, or the :class:`~photocheck.errors.PhotoError` of a reference that could not be used.
 """
 
 from __future__ import annotations
