@@ -99,17 +99,9 @@ def _load_refs(a: Analysis, references: Sequence[Source], names: Sequence[str] =
         from .references import load_references
     except ImportError:  # the authenticity module is optional: reference rules then stay skipped
         return [], []
-    loaded = load_references(list(references), models=a._models)
-    good, bad = [], []
-    for i, r in enumerate(loaded):
-        if not isinstance(r, PhotoError):
-            good.append(r)
-            continue
-        if i < len(names) and names[i]:  # bytes are labelled "reference #n": use the file's own name
-            label = f"reference #{i + 1}"
-            r = PhotoError(names[i], r.code, r.zh.replace(label, names[i]), r.en.replace(label, names[i]))
-        bad.append(r)
-    return good, bad
+    loaded = load_references(list(references), models=a._models, names=names)  # bytes named by their file
+    good = [r for r in loaded if not isinstance(r, PhotoError)]
+    return good, [r for r in loaded if isinstance(r, PhotoError)]
 
 
 def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | None = None,

@@ -120,7 +120,7 @@ def _face(models: Models, rgb: np.ndarray):
 def _label(src: Source, i: int) -> str:
     if isinstance(src, (str, os.PathLike)):
         return os.fspath(src)
-    return f"reference #{i + 1}"
+    return f"#{i + 1}"  # read as "the reference photo #1" / "参考照片（#1）"
 
 
 def load_reference(source: Source, *, models: Models | None = None, name: str | None = None) -> Reference:
@@ -154,8 +154,12 @@ def _file_key(src: Source) -> tuple | None:
     return (os.path.abspath(os.fspath(src)), st.st_mtime_ns, st.st_size)
 
 
-def load_references(sources: Sequence[Source], *, models: Models | None = None) -> list[Reference | PhotoError]:
+def load_references(sources: Sequence[Source], *, models: Models | None = None,
+                    names: Sequence[str] = ()) -> list[Reference | PhotoError]:
     """Analyse each reference photo once; an unusable one becomes a :class:`PhotoError` in its place.
+
+    ``names`` label references given as bytes or arrays in messages (an uploaded file's own name);
+    without one such a reference is "#1", "#2"….
 
     The checked photo's own rules still run; the authenticity rules report the error for that
     reference (``error`` status naming the file) and use the references that could be read.
@@ -163,7 +167,7 @@ def load_references(sources: Sequence[Source], *, models: Models | None = None) 
     models = models or get_models()
     out: list[Reference | PhotoError] = []
     for i, src in enumerate(sources):
-        label = _label(src, i)
+        label = names[i] if i < len(names) and names[i] else _label(src, i)
         key = _file_key(src)
         with _CACHE_LOCK:
             hit = _CACHE.get(key) if key is not None else None

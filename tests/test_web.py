@@ -61,6 +61,8 @@ def test_default_serve_is_loopback_only_opens_the_browser_and_answers_bad_reques
             break
         time.sleep(0.1)
     assert opened.read_text() == server
+    said = "".join(srv.out)  # where the photos go, said truthfully for a laptop and a school's server alike
+    assert "Photos are checked in the memory of the computer running photocheck" in said and "内存中检查" in said
     status, headers, html = request(srv.port, "GET", "/")  # the page, with a policy forbidding outside requests
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     html = html.decode()
@@ -138,6 +140,24 @@ def page(browser, server):
     yield pg
     assert outside == [], f"the page made requests off this machine: {outside}"
     pg.close()
+
+
+def test_page_loads_with_no_console_errors_and_has_its_icon(browser, served):
+    """Nothing the page asks for is missing (the tab icon was a 404 in the console)."""
+    srv = served[0]
+    pg = browser.new_page()
+    errors, failed = [], []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    pg.goto(srv.url, wait_until="networkidle")
+    href = pg.evaluate("() => document.querySelector('link[rel=icon]').href")
+    assert pg.evaluate("u => fetch(u).then(r => r.status)", href) == 200
+    pg.close()
+    assert errors == [] and failed == [], (errors, failed)
+    for path in ("/favicon.svg", "/favicon.ico"):  # browsers ask for /favicon.ico on their own
+        status, headers, body = request(srv.port, "GET", path)
+        assert status == 200 and headers["content-type"] == "image/svg+xml" and body.startswith(b"<svg")
 
 
 def test_compliant_upload_passes(page, photos, shots):

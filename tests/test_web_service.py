@@ -73,6 +73,9 @@ def test_two_workers_ready_and_only_the_allowed_host_names_are_served(service):
     health = json.loads(body)
     assert status == 200 and health["ok"] and health["workers"] == health["ready"] == 2 and health["queue"] == 1
     assert len(service.worker_pids()) == 2
+    said = "".join(service.out)  # a server: not "photos stay on this computer", but where they are checked
+    assert "检查服务" in said and "2 个检查进程" in said and "stay on this computer" not in said
+    assert "Photos are checked in the memory of the computer running photocheck" in said
     for host in (HOST, f"{HOST.upper()}:8443", f"127.0.0.1:{service.port}"):
         status, headers, page = request(service.port, "GET", "/", headers={"Host": host})
         assert status == 200, host
@@ -161,6 +164,10 @@ def test_limits_and_bad_requests_get_json_errors(service):
     form, ctype = multipart_form({"lang": "en"})
     status, _, body = request(port, "POST", "/api/check", form, {"Content-Type": ctype})
     assert status == 400 and json.loads(body)["error"] == "no_photo"
+    # a file of 0 bytes was received: it is empty, not missing
+    status, _, a = check(port, ("IMG_0007.jpg", b""))
+    assert status == 422 and a["verdict"] == "error" and a["report"]["findings"][0]["value"] == "empty"
+    assert "IMG_0007.jpg" in a["detail"]["en"] and "empty" in a["detail"]["en"] and "空" in a["detail"]["zh"]
     status, headers, body = request(port, "GET", "/api/check")
     assert status == 405 and headers["allow"] == "POST" and json.loads(body)["error"] == "method"
     status, _, body = request(port, "GET", "/nothing-here")
@@ -340,6 +347,10 @@ def test_nothing_was_written_to_the_working_folder_or_tmpdir(service, photo):
     enrollment = (SAMPLES / "upload" / "london_006.jpg").read_bytes()
     status, _, a = check(service.port, ("IMG_2041.jpg", photo), reference=("enrollment.jpg", enrollment))
     assert status == 200 and a["references"] in ("checked", "unavailable")
+    if a["references"] == "checked":  # another person: the message names the uploaded file, not "reference #1"
+        identity = next(p for p in a["problems"] + a["warnings"] if p["rule"] == "authenticity.identity")
+        assert "enrollment.jpg" in identity["message"]["zh"] and "enrollment.jpg" in identity["message"]["en"]
+        assert "#" not in identity["message"]["en"]
     assert list(Path(service.cwd).iterdir()) == [] and list(Path(service.tmp).iterdir()) == []
 
 
