@@ -6,7 +6,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from photocheck.cli import main, rules_markdown
+from photocheck.cli import main
+from photocheck.cli.rules import rules_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
