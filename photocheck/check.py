@@ -17,6 +17,18 @@ _NO_FACE = ("没有检测到人脸，无法测量", "no face found, so this cann
 _NO_REF = ("未提供参考照片，未检查", "no reference photo given; not checked")
 
 
+def limit_words(text: str, lang: str) -> str:
+    """A limit as a sentence in ``lang`` shows it: ``≥ 0.3 (warn < 0.5)`` → ``≥ 0.3（提醒范围 < 0.5）``.
+
+    The ``limit`` field itself stays the spec's text (one spelling for programs)."""
+    if lang != "zh" or "warn" not in text:
+        return text
+    text = text.replace(" or ", " 或 ")
+    if text.startswith("warn "):
+        return "提醒范围 " + text[5:]
+    return text.replace(" (warn ", "（提醒范围 ").removesuffix(")") + "）"
+
+
 def evaluate(rule: Rule, a: Analysis, spec: Spec, lang: str = "zh") -> Finding:
     """One rule on one analysis. A bug inside a rule becomes an ``error`` finding, not a crash."""
     lim = spec.limit(rule.id)
@@ -37,7 +49,7 @@ def evaluate(rule: Rule, a: Analysis, spec: Spec, lang: str = "zh") -> Finding:
     if m.status and m.side is None:
         side = None
     message = "" if status in ("pass", "skip") and not (status == "skip" and side) else \
-        rule.message(side, lang, {"value": m.value, "limit": limit_text} | m.fmt)
+        rule.message(side, lang, {"value": m.value, "limit": limit_words(limit_text, lang)} | m.fmt)
     return Finding(rule.id, status, m.value, limit_text, message, title, m.regions)
 
 

@@ -164,6 +164,9 @@ def test_compliant_upload_passes(page, photos, shots):
     assert "可以直接上传" in page.inner_text("#verdict-head")
     assert page.locator("#problems li").count() == 0
     assert page.is_visible("#annotated") and page.locator("#annotated").evaluate("i => i.naturalWidth") == 480
+    page.evaluate("() => { document.getElementById('all-box').open = true; }")
+    table = page.inner_text("#all")  # the Chinese page: limits without English "warn … or …"
+    assert "提醒范围" in table and "warn" not in table and " or " not in table
     page.screenshot(path=str(shots / "laptop_pass.png"), full_page=True)
 
 

@@ -351,6 +351,7 @@ def test_nothing_was_written_to_the_working_folder_or_tmpdir(service, photo):
     identity = next(p for p in a["problems"] + a["warnings"] if p["rule"] == "authenticity.identity")
     assert "enrollment.jpg" in identity["message"]["zh"] and "enrollment.jpg" in identity["message"]["en"]
     assert "#" not in identity["message"]["en"]
+    assert "warn" not in identity["message"]["zh"] and "提醒范围" in identity["message"]["zh"]  # the limit in Chinese
     assert list(Path(service.cwd).iterdir()) == [] and list(Path(service.tmp).iterdir()) == []
 
 
