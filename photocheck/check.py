@@ -23,7 +23,7 @@ def limit_words(text: str, lang: str) -> str:
     The ``limit`` field itself stays the spec's text (one spelling for programs)."""
     if lang != "zh" or "warn" not in text:
         return text
-    text = text.replace(" or ", " 或 ")
+    text = text.replace(" or ", " 或 ").replace("shake ", "抖动 ")  # quality.sharpness warns on shake too
     if text.startswith("warn "):
         return "提醒范围 " + text[5:]
     return text.replace(" (warn ", "（提醒范围 ").removesuffix(")") + "）"

@@ -23,7 +23,7 @@ function both(zh, en) {
 // the spec's limit text ("≥ 0.3 (warn < 0.5)") in Chinese, as photocheck.check.limit_words says it
 function limitZh(text) {
   if (!text.includes("warn")) return text;
-  text = text.replaceAll(" or ", " 或 ");
+  text = text.replaceAll(" or ", " 或 ").replaceAll("shake ", "抖动 ");
   if (text.startsWith("warn ")) return "提醒范围 " + text.slice(5);
   return text.replace(" (warn ", "（提醒范围 ").replace(/\)$/, "") + "）";
 }
