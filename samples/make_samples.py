@@ -30,7 +30,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from support import variants as V  # noqa: E402
-from support.compose import IMAGES, compliant_frame, compliant_upload, london, on_background, read_rgb  # noqa: E402
+from support.compose import (  # noqa: E402
+    IMAGES,
+    compliant_frame,
+    compliant_upload,
+    london,
+    on_background,
+    read_rgb,
+)
 
 import photocheck  # noqa: E402
 

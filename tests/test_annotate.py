@@ -51,7 +51,7 @@ def annotated():
 
 
 def test_nothing_is_red_on_a_passing_photo_and_the_problem_is(annotated):
-    rep, zh, en = annotated["pass"]
+    rep, zh, _ = annotated["pass"]
     assert rep.ok and _red_pixels(zh) == 0  # the face box is a blue guide, not a red "problem"
     rep, zh, _ = annotated["head_high"]
     assert not rep.ok and _red_pixels(zh) > 400  # the head-top line across the frame
