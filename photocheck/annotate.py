@@ -33,7 +33,7 @@ def label_font(size: int = LABEL_SIZE):
 
 
 def _label(f, value: float, lang: str) -> str:
-    title = f.title or f.rule
+    title = f.name(lang) or f.rule
     return f"{title}：{value:.0f}" if lang == "zh" else f"{title}: {value:.0f}"
 
 
@@ -52,7 +52,7 @@ def _draw_labels(img: np.ndarray, labels: list[tuple[int, int, str, tuple]]) -> 
 def annotate(a: Analysis, report: Report, scale: int = 1, lang: str = "zh") -> np.ndarray:
     """RGB image of the 480×640 frame with bands, lines, boxes and problem areas drawn on it.
 
-    ``lang`` is the report's language (the labels are its rule titles).
+    ``lang``: the language of the labels (the rules' titles).
 
     >>> import photocheck
     >>> a = photocheck.analyse("samples/upload/london_005.jpg")  # doctest: +SKIP

@@ -20,7 +20,7 @@ function both(zh, en) {
   return frag;
 }
 
-// the spec's limit text ("≥ 0.3 (warn < 0.5)") in Chinese, as photocheck.check.limit_words says it
+// the spec's limit text ("≥ 0.3 (warn < 0.5)") in Chinese, as photocheck.spec.limit_words says it
 function limitZh(text) {
   if (!text.includes("warn")) return text;
   text = text.replaceAll(" or ", " 或 ").replaceAll("shake ", "抖动 ");
