@@ -43,7 +43,8 @@ def annotated():
     spec = load_spec("upload")
     out = {}
     for key, path in (("pass", SAMPLES / "upload" / "london_005.jpg"),
-                      ("head_high", SAMPLES / "problems" / "london_034_head_too_high.jpg")):
+                      ("head_high", SAMPLES / "problems" / "london_034_head_too_high.jpg"),
+                      ("file_only", SAMPLES / "problems" / "london_034_over_40kb.jpg")):
         a, rep = analyse_and_check(str(path), spec, lang="zh")
         out[key] = (rep, annotate(a, rep, lang="zh"), annotate(a, rep, lang="en"))
     return out
@@ -54,6 +55,9 @@ def test_nothing_is_red_on_a_passing_photo_and_the_problem_is(annotated):
     assert rep.ok and _red_pixels(zh) == 0  # the face box is a blue guide, not a red "problem"
     rep, zh, _ = annotated["head_high"]
     assert not rep.ok and _red_pixels(zh) > 400  # the head-top line across the frame
+    # a file that is too large: nothing is wrong in the picture, so nothing in it is red
+    rep, zh, _ = annotated["file_only"]
+    assert [f.rule for f in rep.failed] == ["file.size"] and _red_pixels(zh) == 0
 
 
 def test_labels_follow_the_language(annotated):
