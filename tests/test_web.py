@@ -218,6 +218,11 @@ def test_bad_uploads_get_a_clear_message(page, photos, shots):
     page.locator("#photo").set_input_files(str(huge))  # refused before it is sent
     page.wait_for_function("() => document.getElementById('verdict').innerText.includes('25 MB')", timeout=10_000)
     assert page.get_attribute("#verdict", "data-verdict") == "error"
+    empty = photos["not_image"].with_name("IMG_0009.jpg")
+    empty.write_bytes(b"")  # received, but empty: not "no photo received"
+    page.locator("#photo").set_input_files(str(empty))
+    page.wait_for_function("() => document.getElementById('verdict').innerText.includes('IMG_0009.jpg')", timeout=10_000)
+    assert "空" in page.inner_text("#verdict") and "没有收到" not in page.inner_text("#verdict")
     assert _check(page, photos["two_faces"]) == "fail"
     text = page.inner_text("#verdict")
     assert "2 张人脸" in text, text

@@ -178,7 +178,9 @@ async function check() {
     return;
   }
   if (state.photo.size === 0) {
-    localError("这个文件是空的（0 字节）。", "This file is empty (0 bytes).");
+    const name = state.photo.name || "photo";  // received, but empty: say which file, as the server would
+    localError(`${name}：文件是空的（0 字节）。请重新选择或重新导出照片。`,
+               `${name}: the file is empty (0 bytes). Choose or export the photo again.`);
     return;
   }
   showBusy(true);
