@@ -182,11 +182,12 @@ def rules_cmd(profile, lang, markdown):
 
 
 def _register_optional_commands() -> None:
-    """Sub-commands living in their own modules (batch, fix, serve) register themselves here."""
+    """Sub-commands living in their own modules (batch, fix, serve, watch) register themselves here."""
     import importlib
     import importlib.util
 
-    for mod, attr in (("photocheck.batch.cli", "batch"), ("photocheck.fix", "fix_cmd"), ("photocheck.web.server", "serve_cmd")):
+    for mod, attr in (("photocheck.batch.cli", "batch"), ("photocheck.fix", "fix_cmd"), ("photocheck.web.server", "serve_cmd"),
+                      ("photocheck.watch.command", "watch_cmd")):
         if importlib.util.find_spec(mod) is not None:
             main.add_command(getattr(importlib.import_module(mod), attr))
 

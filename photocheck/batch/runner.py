@@ -168,11 +168,12 @@ def keep_result(journal: Journal, kind: str, expected_sha: str, rec: dict) -> bo
 
 
 def assemble(inputs: Inputs, files: list[ScannedFile], journal: Journal,
-             ref_files: dict[str, tuple[str, str]]) -> tuple[dict, dict]:
+             ref_files: dict[str, tuple[str, str]], open_end: bool = False) -> tuple[dict, dict]:
     """(records by file name, the report) from the scanned files and the journal: the match,
-    retakes and verdicts, for ``batch`` at its end and for ``watch`` after every frame."""
+    retakes and verdicts, for ``batch`` at its end and for ``watch`` after every frame
+    (``open_end``: the shoot is still going, rows not reached yet are not missing)."""
     return build_report(files, inputs.log_rows, journal, ref_files, inputs.cfg, inputs.lang, inputs.shots,
-                        inputs.log, inputs.references, inputs.registration, inputs.joins)
+                        inputs.log, inputs.references, inputs.registration, inputs.joins, open_end)
 
 
 #: how many times a batch scans again for files that changed or moved while it read them
