@@ -85,6 +85,7 @@ class Inputs:
     registration: Registration | None = None
     joins: list | None = None
     name_template: str = "{student_id}.jpg"
+    trust_order: bool = False  # rows matched by order alone may be ok (batch --trust-order)
 
     @property
     def verify(self) -> bool:
@@ -107,7 +108,7 @@ class Inputs:
 
 
 def prepare(shots_dir, log, out_dir, *, references=None, name_template="{student_id}.jpg", lang="zh", settings=None,
-            roster=None) -> Inputs:
+            roster=None, trust_order=False) -> Inputs:
     """Check the arguments and read the log (and the registration form). Raises
     :class:`BatchUsageError` / :class:`RosterError`. Nothing is written."""
     cfg = settings if isinstance(settings, dict) else load_settings(settings)
@@ -122,7 +123,8 @@ def prepare(shots_dir, log, out_dir, *, references=None, name_template="{student
     if references and not Path(references).is_dir():
         raise BatchUsageError(f"参考照片文件夹不存在：{references}", f"references folder not found: {references}")
     check_template(name_template)
-    inputs = Inputs(shots, out, log, None, cfg, lang, references, roster, name_template=name_template)  # type: ignore[arg-type]
+    inputs = Inputs(shots, out, log, None, cfg, lang, references, roster, name_template=name_template,  # type: ignore[arg-type]
+                    trust_order=trust_order)
     inputs.read_log()
     return inputs
 
@@ -173,7 +175,8 @@ def assemble(inputs: Inputs, files: list[ScannedFile], journal: Journal,
     retakes and verdicts, for ``batch`` at its end and for ``watch`` after every frame
     (``open_end``: the shoot is still going, rows not reached yet are not missing)."""
     return build_report(files, inputs.log_rows, journal, ref_files, inputs.cfg, inputs.lang, inputs.shots,
-                        inputs.log, inputs.references, inputs.registration, inputs.joins, open_end)
+                        inputs.log, inputs.references, inputs.registration, inputs.joins, inputs.trust_order,
+                        open_end)
 
 
 #: how many times a batch scans again for files that changed or moved while it read them
@@ -181,11 +184,14 @@ RESCANS = 3
 
 
 def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=False, scheduler=None,
-              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None, roster=None) -> BatchResult:
+              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None, roster=None,
+              trust_order=False) -> BatchResult:
     """Run the whole batch and write ``OUT_DIR/upload/*.jpg``, ``report.json``, ``report.csv``,
     ``report.html``. ``settings``: a dict from :func:`load_settings` or a TOML file laid over
     ``photocheck/batch/settings.toml``. ``roster``: the registration form (.xls/.xlsx/.csv) joined to
-    the log (:mod:`photocheck.batch.join`). Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
+    the log (:mod:`photocheck.batch.join`). ``trust_order``: photos matched by shooting order only
+    (no face, time or shot-number evidence) go to upload/ instead of review/ — only for a shoot the
+    operator has checked; the report says so. Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
     inputs; :class:`BatchInterrupted` (or KeyboardInterrupt) when stopped — rerun to continue.
 
     A file renamed, deleted or rewritten while the batch reads it (a tethering tool still at work)
@@ -197,7 +203,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
     >>> r.exit_code, [s["status"] for s in r.students][:3]  # doctest: +SKIP
     """
     inputs = prepare(shots_dir, log, out_dir, references=references, name_template=name_template, lang=lang,
-                     settings=settings, roster=roster)
+                     settings=settings, roster=roster, trust_order=trust_order)
     workers = max(1, int(workers or os.cpu_count() or 1))
     out = inputs.out
     files = scan(inputs.shots)

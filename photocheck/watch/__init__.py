@@ -7,7 +7,7 @@ the log with the batch's matcher after each one, and a local page shows the verd
 * :mod:`.files`: when a file is complete (temporary names, streamed downloads, rewrites);
 * :mod:`.live`: the watcher and the judge thread (:class:`LiveBatch`);
 * :mod:`.state`: the report → what the page shows (``/api/state``);
-* :mod:`.app`, :mod:`.server`: the HTTP API and waitress; :mod:`.command`: the click command.
+* :mod:`.app`, :mod:`.server`: the HTTP API and waitress; the command is :mod:`photocheck.cli.watch`.
 
 >>> from photocheck.batch.runner import prepare
 >>> from photocheck.watch import LiveBatch

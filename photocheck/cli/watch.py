@@ -1,4 +1,4 @@
-"""``photocheck watch``: the live check at the camera (docs/watch.md)."""
+"""``photocheck watch``: the live check at the camera (docs/watch.md); the pipeline is :mod:`photocheck.watch`."""
 
 from __future__ import annotations
 
@@ -9,9 +9,19 @@ import webbrowser
 
 import click
 
+from ..batch.errors import BatchUsageError
+from ..batch.roster import RosterError
+from ..batch.runner import prepare
+from ..batch.settings import load_settings
+from ..watch.app import WatchApp
+from ..watch.live import LiveBatch, Options
+from ..watch.server import bound_port, make_server
+from ..web.app import is_loopback
+from . import exits, options
+
 
 def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, references=None, name_template=None,
-                   settings_path=None, experimental=False, lang="zh") -> str:
+                   settings_path=None, experimental=False, trust_order=False, lang="zh") -> str:
     """The ``photocheck batch`` command that finishes a watched shoot, quoted for this system's shell.
 
     >>> finish_command("shots", "log.csv", "out") if os.name != "nt" else "photocheck batch shots --log log.csv --out out"
@@ -25,6 +35,8 @@ def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, refer
         args += ["--name-template", name_template]
     if experimental:
         args.append("--experimental")
+    if trust_order:
+        args.append("--trust-order")
     if lang != "zh":
         args += ["--lang", lang]
     if os.name == "nt":
@@ -42,7 +54,7 @@ def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, refer
               help="Shot-number log (as for batch); read again whenever it changes on disk.")
 @click.option("--roster", type=click.Path(dir_okay=False),
               help="Registration form joined to the log (as for batch); read again whenever it changes.")
-@click.option("--references", type=click.Path(file_okay=False), help="Folder of reference photos named by student id.")
+@options.references_dir(help="Folder of reference photos named by student id.")
 @click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder: the analyses are journaled here, for `photocheck batch --out` to reuse.")
 @click.option("--host", default="127.0.0.1", show_default=True,
@@ -50,19 +62,21 @@ def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, refer
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free port).")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
               help="Host name or address the page is opened by from another device, e.g. 192.168.1.20 (repeatable).")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Page and message language.")
+@options.lang(help="Page and message language.")
 @click.option("--no-browser", is_flag=True, help="Do not open the page in the browser.")
 @click.option("--name-template", default="{student_id}.jpg", show_default=True,
               help="Upload file name for the final batch: {student_id} {name} {shot_no} {code}.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
               help="TOML file overriding photocheck/batch/settings.toml (as for batch).")
-@click.option("--experimental", is_flag=True, help="Also run the experimental rules (as for batch).")
+@options.experimental(help="Also run the experimental rules (as for batch).")
+@click.option("--trust-order", is_flag=True,
+              help="As for batch: a photo matched by shooting order only counts as OK instead of 请核对 (check).")
 @click.option("--poll", is_flag=True,
               help="Look for new files by polling instead of file-system events (a network share that sends none).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=10.0, show_default=True,
               help="Seconds without change after which a file that never completes is reported unreadable.")
-def watch_cmd(shots_dir, log, roster, references, out_dir, host, port, allowed_hosts, lang, no_browser, name_template,
-              settings_path, experimental, poll, timeout_s):
+def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_hosts, lang, no_browser, name_template,
+              settings_path, experimental, trust_order, poll, timeout_s):
     """Check each photo as the camera writes it into SHOTS_DIR, on a page beside the camera.
 
     Every frame is matched to the shot-number log and judged like `photocheck batch` judges it,
@@ -70,15 +84,6 @@ def watch_cmd(shots_dir, log, roster, references, out_dir, host, port, allowed_h
     swap, no evidence). SHOTS_DIR is only read. Stop with Ctrl+C, then run the `photocheck batch`
     command it prints: it reuses every analysis and writes the upload files and the report.
     """
-    from ..batch.errors import BatchUsageError
-    from ..batch.roster import RosterError
-    from ..batch.runner import prepare
-    from ..batch.settings import load_settings
-    from ..web.app import is_loopback
-    from .app import WatchApp
-    from .live import LiveBatch, Options
-    from .server import bound_port, make_server
-
     zh = lang == "zh"
     if not is_loopback(host) and not allowed_hosts:
         raise click.UsageError(f"--host {host} is reachable from other machines: name the address the tablet "
@@ -87,11 +92,11 @@ def watch_cmd(shots_dir, log, roster, references, out_dir, host, port, allowed_h
         settings = load_settings(settings_path)
         if experimental:
             settings["rules"]["experimental"] = True
-        inputs = prepare(shots_dir, log, out_dir, references=references, name_template=name_template, lang=lang,
-                         settings=settings, roster=roster)
+        inputs = prepare(shots_dir, log, out_dir, references=ref_dir, name_template=name_template, lang=lang,
+                         settings=settings, roster=roster, trust_order=trust_order)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
-        sys.exit(2)
+        sys.exit(exits.USAGE)
     live = LiveBatch(inputs, Options(timeout=timeout_s, poll=poll))
     app = WatchApp(live, host=host, allowed_hosts=allowed_hosts)
     try:
@@ -115,8 +120,8 @@ def watch_cmd(shots_dir, log, roster, references, out_dir, host, port, allowed_h
     finally:
         live.stop()
         server.close()
-    cmd = finish_command(shots_dir, log, out_dir, roster=roster, references=references, name_template=name_template,
-                         settings_path=settings_path, experimental=experimental, lang=lang)
+    cmd = finish_command(shots_dir, log, out_dir, roster=roster, references=ref_dir, name_template=name_template,
+                         settings_path=settings_path, experimental=experimental, trust_order=trust_order, lang=lang)
     click.echo()
     click.secho("已停止。" if zh else "stopped.", bold=True)
     click.echo((f"已分析 {live.analysed} 张照片（保存在 {out_dir}）。拍摄结束后运行下面的命令，生成上传文件和报告（不会重新分析）："
