@@ -158,13 +158,17 @@ def reference_tasks(inputs: Inputs, journal: Journal) -> tuple[dict[str, tuple[s
 
 
 def keep_result(journal: Journal, kind: str, expected_sha: str, rec: dict) -> bool:
-    """Journal one task's record, under the hash of the bytes it analysed. A crash or a read that
-    failed (renamed, deleted, locked) is kept in memory only, under the hash the task expected, so
-    the report can say why and a rerun tries again. Returns False when the file was not analysed
-    as scanned (changed or unreadable for now): its folder must be scanned again."""
-    if rec.get("crashed") or rec.get("transient"):
+    """Journal one task's record, under the hash of the bytes it analysed. A crash is kept in
+    memory only (``records``, under the hash the task expected: the report says why, a rerun tries
+    again); a read that failed (renamed, deleted, locked) in ``unread``, not counted as done.
+    Returns False when the file was not analysed as scanned (changed, or unreadable for now): its
+    folder must be scanned again."""
+    if rec.get("transient"):
+        journal.unread[expected_sha + ":" + kind] = rec
+        return False
+    if rec.get("crashed"):
         journal.records[expected_sha + ":" + kind] = rec
-        return not rec.get("transient")
+        return True
     journal.add(rec["sha256"] + ":" + kind, rec)
     return not rec.get("changed")
 
@@ -218,6 +222,8 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
                 break
             files = scan(inputs.shots)  # something moved or changed under us: look again
             tasks = [image_task(inputs, f) for f in files if needs_analysis(journal, inputs, f)]
+        for key, rec in journal.unread.items():  # still unread after the rescans: the report says why
+            journal.records.setdefault(key, rec)
         by_rel, report = assemble(inputs, files, journal, ref_files)
         write_outputs(report, inputs.log_rows, journal, by_rel, out, name_template, force, lang)
         stale_outputs(report, out, lang)
