@@ -112,6 +112,11 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
                 f"watching {shots_dir} (read only); analyses are kept in {out_dir}. Ctrl+C to stop."))
     if not no_browser:
         webbrowser.open(url)
+    def _stop(signum, frame):  # Ctrl+C / SIGTERM: end the event streams first, so the server stops at once
+        live.request_stop()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.run()  # returns on Ctrl+C (waitress catches the KeyboardInterrupt)
@@ -130,6 +135,3 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
     click.echo(f"  {cmd}")
     click.echo("要继续监视，再次运行同一条 watch 命令即可。" if zh else "To go on watching, run the same watch command again.")
 
-
-def _stop(signum, frame):
-    raise KeyboardInterrupt

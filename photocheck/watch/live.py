@@ -124,10 +124,16 @@ class LiveBatch:
         self._thread = threading.Thread(target=self._run, name="photocheck-watch-judge", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Stop watching; the analysis under way finishes and is journaled first."""
+    def request_stop(self) -> None:
+        """Ask everything to stop, without waiting: open event streams end at once (Ctrl-C)."""
         self._stop.set()
         self._wake.set()
+        with self._changed:
+            self._changed.notify_all()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop watching; the analysis under way finishes and is journaled first."""
+        self.request_stop()
         if self._observer is not None:
             self._observer.stop()
         if self._thread is not None:
@@ -174,7 +180,8 @@ class LiveBatch:
     def notify(self, path: str) -> None:
         """A file event for ``path`` (created, modified, moved here, deleted): look at it soon."""
         path = os.path.abspath(path)
-        if not (path == self.root or path.startswith(self.root + os.sep)):
+        inside = os.path.normcase(path)  # Windows: C:\Shots and c:\shots are one folder
+        if not inside.startswith(os.path.normcase(self.root) + os.sep):
             return
         rel = rel_name(path, self.root)
         if rel == "." or ignored(rel):
