@@ -23,6 +23,7 @@ while one cannot be read (being saved), the previous rows stay and the state say
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import threading
@@ -37,7 +38,7 @@ from ..batch.runner import Inputs, assemble, keep_result, needs_analysis, refere
 from ..batch.scan import ScannedFile, classify, list_files, mark_duplicates, rel_name
 from ..batch.work import analyse_file, crashed_record, read_source, reference_record
 from .files import complete, ignored
-from .state import build_state
+from .state import build_state, frame_id
 
 log = logging.getLogger("photocheck.watch")
 
@@ -81,6 +82,7 @@ class Options:
 class Snapshot:
     version: int = 0
     state: dict = field(default_factory=dict)
+    thumbs: dict[str, str] = field(default_factory=dict)  # frame id → content hash of the judged bytes
 
 
 class LiveBatch:
@@ -103,6 +105,7 @@ class LiveBatch:
         self.thumbs.mkdir(exist_ok=True)
         self.entries: dict[str, Entry] = {}
         self.ref_files: dict[str, tuple[str, str]] = {}
+        self._ref_tasks: list[tuple] = []
         self.log_note: str | None = None
         self._log_stat = self._input_stats()
         self._seq = 0
@@ -161,15 +164,13 @@ class LiveBatch:
     def thumbnail(self, frame_id: str) -> bytes | None:
         """The annotated thumbnail of a frame (JPEG), or the batch's small one when the frame was
         analysed before (a restarted watch), or None."""
-        from .state import frame_id as fid
-
-        e = next((e for e in list(self.entries.values()) if fid(e.rel) == frame_id), None)
-        if e is None or e.scanned is None or not e.scanned.sha256:
+        digest = self._snap.thumbs.get(frame_id)  # the published state's: entries belong to the judge thread
+        if digest is None:
             return None
-        p = self.thumbs / f"{e.scanned.sha256}.jpg"
+        p = self.thumbs / f"{digest}.jpg"
         if p.exists():
             return p.read_bytes()
-        rec = self.journal.records.get(e.scanned.sha256 + ":img")
+        rec = self.journal.records.get(digest + ":img")
         if rec and rec.get("thumb"):
             import base64
 
@@ -193,9 +194,12 @@ class LiveBatch:
     # -- the judge thread -------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            self._references()
+            self.ref_files, tasks = reference_tasks(self.inputs, self.journal)
+            row = {r.student_id: k for k, r in enumerate(self.inputs.log_rows.rows) if r.student_id}
+            self._ref_tasks = sorted(tasks, key=lambda t: row.get(Path(t[2]).stem, len(row)))  # the log's order
             self._rescan(startup=True)
             self._publish()
+            self._warm_up()
             last_scan = self.clock()
             while not self._stop.is_set():
                 self._wake.wait(0.2)
@@ -213,17 +217,31 @@ class LiveBatch:
             self.error = f"{type(e).__name__}: {e}"
             self._publish()
 
-    def _references(self) -> None:
-        ref_files, tasks = reference_tasks(self.inputs, self.journal)
-        for t in tasks:
-            if self._stop.is_set():
-                return
-            try:
-                rec = reference_record(t[1], t[2], t[3], t[4])
-            except Exception as e:  # as the batch: a bug on one photo is reported, not fatal
-                rec = crashed_record("ref", t[2], t[3], f"{type(e).__name__}: {e}")
-            keep_result(self.journal, "ref", t[3], rec)
-        self.ref_files = ref_files
+    def _warm_up(self) -> None:
+        """Create the models and analyse a blank frame (journaled nowhere), so that the first photo
+        of the shoot is not the one that waits seconds for them."""
+        from PIL import Image
+
+        from ..inference import get_models
+
+        m = get_models()
+        _ = m.yunet, m.landmarker, m.segmenter, m.sface, m.hair_net
+        buf = io.BytesIO()
+        Image.new("RGB", (1200, 800), (100, 197, 255)).save(buf, "JPEG", quality=90)
+        inp = self.inputs
+        analyse_file(buf.getvalue(), "warm-up.jpg", None, inp.lang, inp.verify, inp.thumb_w, inp.experimental,
+                     annotate_height=THUMB_HEIGHT)
+
+    def _reference(self) -> None:
+        """Analyse the next reference photo (in the log's order): one at a time, between frames, so
+        a watch started with hundreds of references judges the first student's frame at once (rows
+        whose reference is not analysed yet are matched without it, as the batch does)."""
+        t = self._ref_tasks.pop(0)
+        try:
+            rec = reference_record(t[1], t[2], t[3], t[4])
+        except Exception as e:  # as the batch: a bug on one photo is reported, not fatal
+            rec = crashed_record("ref", t[2], t[3], f"{type(e).__name__}: {e}")
+        keep_result(self.journal, "ref", t[3], rec)
 
     def _rescan(self, startup: bool = False) -> bool:
         """List SHOTS_DIR: new files, files gone (renamed away, deleted), files whose size or time
@@ -255,8 +273,14 @@ class LiveBatch:
             e = self.entries.get(rel)
             if e is None:
                 p = os.path.join(self.root, *rel.split("/"))
+                if os.path.isdir(p):  # a folder moved or copied in: its files are new frames
+                    for q in list_files(p):
+                        r = rel_name(q, self.root)
+                        if not ignored(r):
+                            self.entries.setdefault(r, Entry(r, q)).urgent = True
+                    continue
                 if not os.path.isfile(p):
-                    continue  # gone already, or a folder (its files come with the next rescan)
+                    continue  # gone already
                 e = self.entries[rel] = Entry(rel, p)
             e.urgent = True
         urgent = sorted((e for e in self.entries.values() if e.urgent), key=lambda e: _natural(e.rel))
@@ -264,8 +288,12 @@ class LiveBatch:
             if self._stop.is_set():
                 return changed
             changed |= self._step(e) != "same"
+        if self._ref_tasks:
+            self._reference()
+            return True
+        t0 = self.clock()
         for e in sorted((e for e in self.entries.values() if e.waiting and not e.urgent), key=lambda e: _natural(e.rel)):
-            if self._stop.is_set():
+            if self._stop.is_set() or self.clock() - t0 > 0.3:  # new events first, then go on
                 break
             result = self._step(e)
             changed |= result != "same"
@@ -390,9 +418,11 @@ class LiveBatch:
             state["notes"].insert(0, self.log_note)
         if self.error:
             state["error"] = self.error
+        thumbs = {frame_id(e.rel): e.scanned.sha256 for e in entries
+                  if e.scanned is not None and not e.waiting and e.scanned.sha256}
         with self._changed:
             state["version"] = self._snap.version + 1
-            self._snap = Snapshot(state["version"], state)
+            self._snap = Snapshot(state["version"], state, thumbs)
             self._changed.notify_all()
 
 
@@ -435,4 +465,4 @@ def _observer(root: str, notify, poll: bool):
     return obs
 
 
-__all__ = ["LiveBatch", "Options", "Entry", "Snapshot", "Path"]
+__all__ = ["LiveBatch", "Options", "Entry", "Snapshot"]
