@@ -17,8 +17,10 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
+from ..report import Finding, Report
+
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 2
+RECORD_VERSION = 3  # 3: findings are judgements (key, params, limit), worded when the report is made
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -53,26 +55,16 @@ def score(findings: list[dict]) -> tuple[float, ...]:
     return (float(fails), float(warns), -_number(findings, "eyes.open", "open"), -_number(findings, "quality.sharpness", "value"))
 
 
-def findings_both(a, spec) -> list[dict]:
-    """Every rule's finding as a dict, with the message in Chinese (``message``) and English
-    (``message_en``), so a journal record serves a rerun in either language. Only findings that
-    carry a message are evaluated a second time."""
-    from ..check import evaluate, report_for
-    from ..rules import REGISTRY
-
-    rep = report_for(a, spec, "zh")
-    out = []
-    for f in rep.findings:
-        d = f.to_dict()
-        d["message_en"] = evaluate(REGISTRY[f.rule], a, spec, "en").message if f.message and f.rule in REGISTRY else f.message
-        out.append(d)
-    return out
+def judgements(report: Report) -> list[dict]:
+    """Every finding of a report as its judgement (rule, status, value, the limit in force, message
+    key and fields; no words): a journal record serves a rerun in either language."""
+    return [f.to_record() for f in report.findings]
 
 
 def pick_lang(findings: list[dict], lang: str) -> list[dict]:
-    """Finding dicts in the report's language (drops the other language's message)."""
-    return [{**{k: v for k, v in f.items() if k != "message_en"},
-             "message": f.get("message_en", f["message"]) if lang == "en" else f["message"]} for f in findings]
+    """Finding dicts (judgements from a record) worded in the report's language: the shape of
+    ``photocheck check --json``'s findings."""
+    return [Finding.from_record(f, lang).to_dict() for f in findings]
 
 
 def read_source(source, rel: str) -> tuple[bytes | None, str, dict | None]:
@@ -95,14 +87,14 @@ def read_source(source, rel: str) -> tuple[bytes | None, str, dict | None]:
     return data, hashlib.sha256(data).hexdigest(), None
 
 
-def _annotated_jpeg(a, spec, height: int) -> bytes:
-    """The analysed frame with its measurements drawn on it (:func:`photocheck.annotate.annotate`)."""
+def _annotated_jpeg(a, report: Report, height: int) -> bytes:
+    """The analysed frame with its measurements drawn on it (:func:`photocheck.annotate.annotate`),
+    from the report the record's findings come from (the rules are not judged twice)."""
     from PIL import Image
 
     from ..annotate import annotate
-    from ..check import report_for
 
-    img = annotate(a, report_for(a, spec, "en"))
+    img = annotate(a, report)
     h, w = img.shape[:2]
     if h > height:
         img = cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
@@ -119,7 +111,8 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     of the bytes analysed. ``sha256`` is the hash the caller expected (from its scan): when the
     file was rewritten since, the record says ``changed`` and carries the new hash. A file that
     could not be read gives a ``transient`` record, which must not be journaled (it describes no
-    bytes). ``lang`` is unused (records hold both languages); it stays for call compatibility.
+    bytes). ``lang`` is unused (records hold judgements, worded in either language when the report is
+    made); it stays for call compatibility.
     ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``).
     ``annotate_height`` > 0 adds ``annotated``: the frame with the measurements drawn on it
     (:mod:`photocheck.annotate`), a JPEG of that height, for a live view (not for the journal).
@@ -129,6 +122,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     ('image', True)
     """
     from ..analysis import analyse
+    from ..check import error_report, report_for
     from ..errors import PhotoError
     from ..export import export_upload
     from ..io import load
@@ -155,9 +149,10 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
         return rec
     img = a.image
     image_bytes = data
-    findings = findings_both(a, spec)
+    report = report_for(a, spec)
+    findings = judgements(report)
     if annotate_height:
-        rec_annotated = _annotated_jpeg(a, spec, annotate_height)
+        rec_annotated = _annotated_jpeg(a, report, annotate_height)
     rep_ok = not any(f["status"] in ("fail", "error") for f in findings)
     t16, t64 = _thumbs(img.rgb)
     emb = a.embedding
@@ -171,9 +166,9 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
             up_spec = load_spec("upload", experimental=experimental)
             try:
-                up = findings_both(analyse(data, up_spec, models=a._models, name=os.path.basename(rel)), up_spec)
+                up = judgements(report_for(analyse(data, up_spec, models=a.models, name=os.path.basename(rel)), up_spec))
             except PhotoError as e:
-                up = [{"rule": "file.read", "status": "error", "value": e.code, "limit": None, "message": e.zh, "message_en": e.en}]
+                up = judgements(error_report(e))
             rec["upload_findings"] = [f for f in up if f["status"] not in ("pass", "skip")]
             rec["upload_ok"] = not any(f["status"] in ("fail", "error") for f in up)
         else:
