@@ -390,3 +390,20 @@ def test_batch_after_watch_analyses_nothing_and_equals_a_cold_batch(watching, tm
     st2 = wait_for(again, judged(*names), timeout=60)
     assert again.analysed == 0
     assert {f["file"]: (f["status"], f["shot_no"]) for f in st2["frames"]} == final
+
+
+def test_a_half_full_folder_is_judged_and_a_new_frame_comes_before_the_backlog(watching, tmp_path):
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    for n in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0415.JPG"):  # taken before the watch started
+        shutil.copyfile(SHOTS / n, shots / n)
+    live, _ = watching(shots=shots)
+    (shots / "tmpfileN3w0n3").write_bytes((SHOTS / "DSC_0416.JPG").read_bytes())
+    (shots / "tmpfileN3w0n3").rename(shots / "DSC_0416.JPG")  # the frame just taken
+    st = wait_for(live, judged("DSC_0416.JPG"))
+    assert sum(f["status"] == "pending" for f in st["frames"]) >= 1  # the backlog waits for it
+    st = wait_for(live, judged("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0415.JPG"))
+    shots_of = {f["file"]: f["shot_no"] for f in st["frames"]}
+    assert shots_of == {"DSC_0412.JPG": "1", "DSC_0413.JPG": "2", "DSC_0415.JPG": "3", "DSC_0416.JPG": "4"}
+    assert st["frames"][-1]["file"] == "DSC_0416.JPG"  # judged first: the backlog came after it
+    assert st["current"]["shot_no"] == "4"  # the frame just taken stays the one on the screen

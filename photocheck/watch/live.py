@@ -61,6 +61,7 @@ class Entry:
     judged_at: str | None = None
     seq: int = 0  # order of judgement: newest first on the page
     urgent: bool = False  # an event named it (a frame just taken): before the backlog
+    live: bool = False  # written while the watch ran (not found at its start): may be the "current" frame
     next_look: float = 0.0  # when to read it again though it has not changed (settle, time-out)
 
 
@@ -304,6 +305,7 @@ class LiveBatch:
     def _step(self, e: Entry) -> str:
         """Look at one file. Returns "same", "changed" (its state changed) or "analysed"."""
         now = self.clock()
+        e.live |= e.urgent
         e.urgent = False
         if not os.path.lexists(e.path):  # renamed away or deleted: a new name is another entry
             self.entries.pop(e.rel, None)
@@ -440,6 +442,10 @@ def _natural(rel: str):
     return natural_key(rel)
 
 
+#: watchdog event types that say a file's bytes or name changed ("closed": after writing)
+_CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
+
+
 def _observer(root: str, notify, poll: bool):
     """A watchdog observer calling ``notify(path)`` for every file event under ``root``: the OS's
     own events (inotify, ReadDirectoryChangesW, FSEvents), or polling (network shares)."""
@@ -452,7 +458,8 @@ def _observer(root: str, notify, poll: bool):
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event):
-            if event.is_directory and event.event_type != "moved":
+            # "opened" / "closed_no_write" (inotify) come from any reader, this one included: not news
+            if event.event_type not in _CHANGES or (event.is_directory and event.event_type != "moved"):
                 return
             for p in (event.src_path, getattr(event, "dest_path", "")):
                 if p:

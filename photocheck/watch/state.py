@@ -101,7 +101,10 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         frames.append(item)
 
     current = None
-    latest = next((fr for fr in frames if fr["status"] in FRAME_STATUSES), None)
+    # the latest frame taken while watching; a backlog judged after it (a half-full folder) is older
+    live = {frame_id(e.rel) for e in entries if e.live}
+    people = [fr for fr in frames if fr["status"] in FRAME_STATUSES]
+    latest = next((fr for fr in people if fr["id"] in live), people[0] if people else None)
     if latest is not None:
         s = row_of.get(latest["shot_no"]) if latest["shot_no"] is not None else None
         if s is not None:
