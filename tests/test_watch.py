@@ -407,3 +407,13 @@ def test_a_half_full_folder_is_judged_and_a_new_frame_comes_before_the_backlog(w
     assert shots_of == {"DSC_0412.JPG": "1", "DSC_0413.JPG": "2", "DSC_0415.JPG": "3", "DSC_0416.JPG": "4"}
     assert st["frames"][-1]["file"] == "DSC_0416.JPG"  # judged first: the backlog came after it
     assert st["current"]["shot_no"] == "4"  # the frame just taken stays the one on the screen
+
+
+def test_a_jpeg_with_data_after_its_end_marker_is_judged_once_it_settles(watching):
+    live, shots = watching(options=Options(settle=0.5, timeout=120, rescan=0.5))
+    data = (SHOTS / "DSC_0412.JPG").read_bytes() + b"SEFH" + b"\x01" * 300  # a phone's trailer after the image
+    assert complete(data) is False
+    (shots / "DSC_0412.JPG").write_bytes(data)
+    st = wait_for(live, judged("DSC_0412.JPG"), timeout=60)  # not held until the 120 s time-out
+    f = frame(st, "DSC_0412.JPG")
+    assert (f["status"], f["shot_no"], f["verdict"]) == ("used", "1", "ok")

@@ -90,7 +90,7 @@ class WatchApp:
         if not self._host_ok(environ):
             return _error(421, "host", "只接受本服务的地址。", "This service does not answer to that host name.")
         if path == "/api/state":
-            return 200, _JSON, json.dumps(self.live.snapshot().state, ensure_ascii=False).encode()
+            return 200, _JSON, self.live.snapshot().body
         m = _THUMB.match(path)
         if m:
             data = self.live.thumbnail(m.group(1))

@@ -24,6 +24,7 @@ while one cannot be read (being saved), the previous rows stay and the state say
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import threading
@@ -84,6 +85,7 @@ class Snapshot:
     version: int = 0
     state: dict = field(default_factory=dict)
     thumbs: dict[str, str] = field(default_factory=dict)  # frame id → content hash of the judged bytes
+    body: bytes = b"{}"  # the state as JSON, made once per version (every page fetches it after each event)
 
 
 class LiveBatch:
@@ -201,22 +203,34 @@ class LiveBatch:
             self._rescan(startup=True)
             self._publish()
             self._warm_up()
-            last_scan = self.clock()
-            while not self._stop.is_set():
-                self._wake.wait(0.2)
-                self._wake.clear()
-                changed = False
+        except Exception as e:
+            self._failed(e)
+        last_scan = self.clock()
+        while not self._stop.is_set():
+            self._wake.wait(0.2)
+            self._wake.clear()
+            try:
+                changed = self.error is not None
                 if self.clock() - last_scan >= self.opt.rescan:
                     last_scan = self.clock()
                     changed |= self._rescan()
                     changed |= self._reload_log()
                 changed |= self._step_all()
                 if changed:
+                    self.error = None
                     self._publish()
-        except Exception as e:  # a bug must not leave the page silently frozen: it says so
-            log.exception("watch stopped")
-            self.error = f"{type(e).__name__}: {e}"
-            self._publish()
+            except Exception as e:  # a bug must not freeze the page silently: it says so, and goes on
+                self._failed(e)
+                self._stop.wait(1.0)
+
+    def _failed(self, e: Exception) -> None:
+        log.exception("watch: %s", e)
+        self.error = f"{type(e).__name__}: {e}"
+        with self._changed:
+            state = {**self._snap.state, "error": self.error, "version": self._snap.version + 1}
+            self._snap = Snapshot(state["version"], state, self._snap.thumbs,
+                                  json.dumps(state, ensure_ascii=False).encode())
+            self._changed.notify_all()
 
     def _warm_up(self) -> None:
         """Create the models and analyse a blank frame (journaled nowhere), so that the first photo
@@ -323,17 +337,17 @@ class LiveBatch:
         if e.scanned is not None and sha == e.scanned.sha256 and not e.waiting:
             return "same"  # only its time changed (touched, or written again with the same bytes)
         whole = complete(data)
-        if whole is False and quiet < self.opt.timeout:
-            return self._wait(e, "incomplete: still being written", now)
-        if whole is None and quiet < self.opt.settle:
-            return self._wait(e, "still changing", now)
+        if whole is not True and quiet < self.opt.settle:
+            return self._wait(e, "incomplete: still being written" if whole is False else "still changing", now)
         sf = classify(e.path, e.rel, len(data), sha, data[:16])
         result = "changed"
         if sf.kind == "image" and needs_analysis(self.journal, self.inputs, sf):
             rec = self._analyse(data, e.rel, sha)
             result = "analysed"
-            if rec.get("kind") == "unreadable" and quiet < self.opt.settle:
-                # ends like a whole JPEG but does not decode: may still change; judged when it settles
+            # a file that does not decode may still be growing (a paused download): it is judged as
+            # it is only at the time-out. One that decodes is judged now, though its end is not the
+            # JPEG end marker (some phones append their own data after it)
+            if rec.get("kind") == "unreadable" and quiet < (self.opt.timeout if whole is False else self.opt.settle):
                 self._wait(e, "does not decode yet", now)
                 return result
         self._done(e, sf)
@@ -418,13 +432,12 @@ class LiveBatch:
         state = build_state(report, entries, self.journal, self.inputs, by_rel)
         if self.log_note:
             state["notes"].insert(0, self.log_note)
-        if self.error:
-            state["error"] = self.error
         thumbs = {frame_id(e.rel): e.scanned.sha256 for e in entries
                   if e.scanned is not None and not e.waiting and e.scanned.sha256}
         with self._changed:
             state["version"] = self._snap.version + 1
-            self._snap = Snapshot(state["version"], state, thumbs)
+            body = json.dumps(state, ensure_ascii=False).encode()
+            self._snap = Snapshot(state["version"], state, thumbs, body)
             self._changed.notify_all()
 
 
