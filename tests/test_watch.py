@@ -417,3 +417,35 @@ def test_a_jpeg_with_data_after_its_end_marker_is_judged_once_it_settles(watchin
     st = wait_for(live, judged("DSC_0412.JPG"), timeout=60)  # not held until the 120 s time-out
     f = frame(st, "DSC_0412.JPG")
     assert (f["status"], f["shot_no"], f["verdict"]) == ("used", "1", "ok")
+
+
+def test_a_file_locked_by_the_program_writing_it_waits_and_is_never_a_false_unreadable(watching, monkeypatch):
+    """On Windows, opening a file another program is still writing fails (a sharing violation):
+    that is "not ready", not a verdict. Simulated here at the one place the watch reads a file."""
+    from photocheck.watch import live as live_mod
+
+    real = live_mod.read_source
+    locked_until = [float("inf")]
+
+    def windows_read(source, rel):
+        if rel == "DSC_0412.JPG" and time.monotonic() < locked_until[0]:
+            return None, "", {"code": "unreadable", "zh": "没有读取该文件的权限", "en": "no permission to read this file"}
+        return real(source, rel)
+
+    monkeypatch.setattr(live_mod, "read_source", windows_read)
+    live, shots = watching()
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    st = wait_for(live, lambda st: (f := frame(st, "DSC_0412.JPG")) is not None and f["status"] == "pending")
+    assert "cannot read yet" in frame(st, "DSC_0412.JPG")["waiting"]
+    locked_until[0] = time.monotonic() + 1.0  # the writer closes the file within the time-out
+    st = wait_for(live, judged("DSC_0412.JPG"))
+    assert (frame(st, "DSC_0412.JPG")["status"], frame(st, "DSC_0412.JPG")["shot_no"]) == ("used", "1")
+
+    # locked past the time-out: unreadable, nothing journaled; judged for real once the lock goes away
+    locked_until[0] = float("inf")
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "DSC_0412.JPG")  # rewritten: the frame is read again
+    st = wait_for(live, lambda st: frame(st, "DSC_0412.JPG")["status"] == "unreadable", timeout=30)
+    assert not any(r.get("rel") == "DSC_0412.JPG" and r.get("sha256") == sha((SHOTS / "DSC_0413.JPG").read_bytes())
+                   for r in live.journal.records.values())
+    locked_until[0] = 0
+    st = wait_for(live, lambda st: frame(st, "DSC_0412.JPG")["status"] == "used", timeout=30)

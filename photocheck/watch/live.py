@@ -357,7 +357,12 @@ class LiveBatch:
         """Not ready: look again when it changes, when it has settled, or at the time-out."""
         quiet = now - e.changed_at
         if err is not None and quiet >= self.opt.timeout:  # never became readable: say so, journal nothing
-            self._done(e, ScannedFile(e.path, e.rel, 0, None, "unreadable", f"cannot read: {err['en']}"))
+            e.read_stat = None  # and try again at every rescan: a lock can go away without a change
+            if e.scanned is not None and e.scanned.sha256 is None and not e.waiting:
+                return "same"  # still unreadable: the same verdict, not a new one
+            zh = self.inputs.lang == "zh"
+            self._done(e, ScannedFile(e.path, e.rel, 0, None, "unreadable",
+                                      f"无法读取：{err['zh']}" if zh else f"cannot read: {err['en']}"))
             return "changed"
         e.next_look = e.changed_at + (self.opt.settle if quiet < self.opt.settle else self.opt.timeout)
         if err is not None:
