@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..batch.bilingual import Said
 from ..batch.journal import STATE_DIR, Journal
 from ..batch.roster import RosterError
 from ..batch.runner import Inputs, assemble, keep_result, needs_analysis, reference_tasks
@@ -360,9 +361,8 @@ class LiveBatch:
             e.read_stat = None  # and try again at every rescan: a lock can go away without a change
             if e.scanned is not None and e.scanned.sha256 is None and not e.waiting:
                 return "same"  # still unreadable: the same verdict, not a new one
-            zh = self.inputs.lang == "zh"
             self._done(e, ScannedFile(e.path, e.rel, 0, None, "unreadable",
-                                      f"无法读取：{err['zh']}" if zh else f"cannot read: {err['en']}"))
+                                      Said(f"cannot read: {err['en']}", f"无法读取：{err['zh']}", "cannot_read")))
             return "changed"
         e.next_look = e.changed_at + (self.opt.settle if quiet < self.opt.settle else self.opt.timeout)
         if err is not None:
