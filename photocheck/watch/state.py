@@ -88,11 +88,10 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         elif st == "unmatched":
             item["verdict"] = "check"
             s = stranger_of.get(e.rel)
-            reason = f.get("reason")
+            said = next((i for i in report["mismatches"] if e.rel in i["files"]), None)  # e.g. no face
             item["problems"] = problems(s["findings"]) if s else [{
-                "rule": "batch.no_face" if reason == "no face" else "batch.unmatched", "status": "fail",
-                "message": ("照片中没有检测到人脸" if zh else "no face found in this frame") if reason == "no face" else
-                ("未匹配到任何学生" if zh else "not matched to any student")}]
+                "rule": f"batch.{said['kind']}" if said else "batch.unmatched", "status": "fail",
+                "message": said["message"] if said else ("未匹配到任何学生" if zh else "not matched to any student")}]
         elif st == "unreadable":
             item["verdict"] = "retake"
             item["problems"] = [{"rule": "file.read", "status": "fail", "message": f.get("reason") or ""}]
