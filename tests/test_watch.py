@@ -449,3 +449,25 @@ def test_a_file_locked_by_the_program_writing_it_waits_and_is_never_a_false_unre
                    for r in live.journal.records.values())
     locked_until[0] = 0
     st = wait_for(live, lambda st: frame(st, "DSC_0412.JPG")["status"] == "used", timeout=30)
+
+
+def test_on_the_network_the_page_answers_its_tablet_address_and_the_laptop_but_no_other_name():
+    from photocheck.watch.app import WatchApp
+    from photocheck.watch.live import Snapshot
+
+    class Still:  # a live batch that has published one state
+        stopped = False
+
+        def snapshot(self):
+            return Snapshot(1, {"version": 1}, {}, b'{"version": 1}')
+
+    app = WatchApp(Still(), host="0.0.0.0", allowed_hosts=["192.168.1.20"])
+
+    def status(host):
+        got = []
+        app({"REQUEST_METHOD": "GET", "PATH_INFO": "/api/state", "HTTP_HOST": host, "SERVER_PORT": "8765"},
+            lambda s, h: got.append(s))
+        return int(got[0].split()[0])
+
+    assert status("192.168.1.20:8765") == 200 and status("127.0.0.1:8765") == 200 and status("localhost:8765") == 200
+    assert status("attacker.example:8765") == 421 and status("192.168.1.99:8765") == 421

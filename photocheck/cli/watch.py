@@ -108,6 +108,9 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
     url = f"http://{shown}:{bound_port(server)}/"
     live.start()
     click.secho(("拍摄现场检查页面：" if zh else "operator page: ") + url, bold=True)
+    for name in allowed_hosts:  # the addresses a tablet at the camera opens
+        shown = f"[{name.strip('[]')}]" if ":" in name.strip("[]") else name
+        click.echo(("其他设备（平板）打开：" if zh else "from another device (tablet): ") + f"http://{shown}:{bound_port(server)}/")
     click.echo((f"正在监视 {shots_dir}（只读），分析结果保存在 {out_dir}。按 Ctrl+C 结束。" if zh else
                 f"watching {shots_dir} (read only); analyses are kept in {out_dir}. Ctrl+C to stop."))
     if not no_browser:

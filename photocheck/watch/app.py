@@ -56,7 +56,10 @@ class WatchApp:
                  ping: float = PING_SECONDS):
         self.live = live
         listen = host.strip("[]").lower()
-        self.loopback_names = (*LOOPBACK_NAMES, f"[{listen}]" if ":" in listen else listen) if is_loopback(host) else ()
+        # the laptop's own screen opens 127.0.0.1 even when a tablet reaches the page over the network
+        # (--host 0.0.0.0): a loopback name is never an attacker's (DNS rebinding needs their own name)
+        self.loopback_names = (*LOOPBACK_NAMES, f"[{listen}]" if ":" in listen else listen) if is_loopback(host) \
+            else LOOPBACK_NAMES
         self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
         self.max_streams = max_streams
         self.ping = ping
