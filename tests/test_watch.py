@@ -471,3 +471,35 @@ def test_on_the_network_the_page_answers_its_tablet_address_and_the_laptop_but_n
 
     assert status("192.168.1.20:8765") == 200 and status("127.0.0.1:8765") == 200 and status("localhost:8765") == 200
     assert status("attacker.example:8765") == 421 and status("192.168.1.99:8765") == 421
+
+
+# -- the matcher with an open end (a shoot still going), on synthetic identities ---------------------
+
+def test_open_end_the_rows_not_reached_yet_are_not_missing_and_every_partial_shoot_agrees_with_the_end():
+    from tests.test_batch_match import CFG, match, person, rows, shoot
+
+    log = rows(8)
+    people = [0, 1, 2, 99, 3, 5, 4, 6, 7]  # a stranger (99) after row 3; rows 5 and 6 swapped
+    refs = {j: person(j) for j in range(8)}
+    frames = shoot(people, slots=[0, 1, 2, 3, 3, 4, 5, 6, 7])
+    final = match(frames, log, refs, CFG)
+    final_rows = {j: (final.subjects[rm.subject].files if rm.subject is not None else None, rm.state)
+                  for j, rm in enumerate(final.rows)}
+    for n in range(1, len(frames) + 1):  # the shoot as the watch sees it, frame by frame
+        m = match(frames[:n], log, refs, CFG, open_end=True)
+        later = [j for j, rm in enumerate(m.rows) if rm.how == "later"]
+        assert later == list(range(len(log) - len(later), len(log))), n  # the tail of the log, nothing else
+        assert not any(m.rows[j].issues for j in later), n  # not reached yet: nothing to report about them
+        missing = {log.index(r) for i in m.issues if i.kind == "missing" for r in log if r.shot_no in i.shot_nos}
+        assert all(j < min(later, default=len(log)) for j in missing), n
+        reached = {j for j, rm in enumerate(m.rows) if rm.how != "later"}
+        for j, rm in enumerate(m.rows):
+            if rm.subject is not None:  # a frame is only ever given the row it has at the end
+                got = m.subjects[rm.subject].files
+                assert set(got) <= set(final_rows[j][0] or []), (n, j, got, final_rows[j])
+        assert max(reached, default=-1) < n + 1
+        if n >= 4:  # the stranger is flagged as soon as it is photographed
+            assert "stranger" in {i.kind for i in m.issues}, n
+    assert {i.kind for i in final.issues} >= {"stranger", "swap"}
+    m = match(frames, log, refs, CFG, open_end=True)
+    assert [rm.how for rm in m.rows] == [rm.how for rm in final.rows]  # at the end, the same as the batch
