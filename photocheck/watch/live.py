@@ -57,7 +57,6 @@ class Entry:
     stat: tuple[int, int] | None = None  # (size, mtime_ns) last seen
     changed_at: float = 0.0  # monotonic time the stat last changed
     read_stat: tuple[int, int] | None = None  # stat when the bytes were last read
-    sha: str | None = None  # of the bytes last read
     waiting: str = "new"  # why it is not judged yet ("" once judged)
     scanned: ScannedFile | None = None  # the judged bytes, as the batch's scan would list them
     judged_at: str | None = None
@@ -69,8 +68,8 @@ class Entry:
 
 @dataclass
 class Options:
-    """How files are judged. ``settle``: seconds without change before a file of a format with
-    no end marker (or a JPEG that does not decode yet) counts as complete; ``timeout``: seconds
+    """How files are judged. ``settle``: seconds without change before a file whose end is not
+    marked (a JPEG without its end marker, formats without one) is tried; ``timeout``: seconds
     without change after which an incomplete file is judged as it is (unreadable); ``rescan``:
     seconds between full rescans of SHOTS_DIR; ``poll``: use polling instead of OS file events
     (network shares that give no events)."""
