@@ -119,7 +119,7 @@ class WatchApp:
     def _events(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with self._lock:
             if self._streams >= self.max_streams:
-                status, ctype, body = _error(503, "busy", "打开的页面太多。", "Too many open pages.")
+                _, ctype, body = _error(503, "busy", "打开的页面太多。", "Too many open pages.")
                 start_response("503 Service Unavailable", [("Content-Type", ctype), ("Content-Length", str(len(body))),
                                                            ("Retry-After", "5")] + _HEADERS)
                 return [body]

@@ -36,7 +36,13 @@ from pathlib import Path
 from ..batch.bilingual import Said
 from ..batch.journal import STATE_DIR, Journal
 from ..batch.roster import RosterError
-from ..batch.runner import Inputs, assemble, keep_result, needs_analysis, reference_tasks
+from ..batch.runner import (
+    Inputs,
+    assemble,
+    keep_result,
+    needs_analysis,
+    reference_tasks,
+)
 from ..batch.scan import ScannedFile, classify, list_files, mark_duplicates, rel_name
 from ..batch.work import analyse_file, crashed_record, read_source, reference_record
 from .files import complete, ignored
@@ -489,4 +495,4 @@ def _observer(root: str, notify, poll: bool):
     return obs
 
 
-__all__ = ["LiveBatch", "Options", "Entry", "Snapshot"]
+__all__ = ["Entry", "LiveBatch", "Options", "Snapshot"]
