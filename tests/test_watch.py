@@ -476,7 +476,7 @@ def test_on_the_network_the_page_answers_its_tablet_address_and_the_laptop_but_n
 # -- the matcher with an open end (a shoot still going), on synthetic identities ---------------------
 
 def test_open_end_the_rows_not_reached_yet_are_not_missing_and_every_partial_shoot_agrees_with_the_end():
-    from tests.test_batch_match import CFG, match, person, rows, shoot
+    from test_batch_match import CFG, match, person, rows, shoot  # tests/ is on the path (conftest)
 
     log = rows(8)
     people = [0, 1, 2, 99, 3, 5, 4, 6, 7]  # a stranger (99) after row 3; rows 5 and 6 swapped
