@@ -370,8 +370,10 @@ def test_batch_after_watch_analyses_nothing_and_equals_a_cold_batch(watching, tm
     shots = tmp_path / "shots"
     out = tmp_path / "out"
     live, shots = watching(shots=shots, out=out)
-    for p in sorted(SHOTS.iterdir()):  # the whole sample shoot, file by file
+    seen = []  # the state after each frame, as the operator saw it
+    for p in sorted(SHOTS.iterdir()):  # the whole sample shoot, frame by frame
         shutil.copyfile(p, shots / p.name)
+        seen.append(wait_for(live, judged(p.name), timeout=120))
     names = [p.name for p in SHOTS.iterdir()]
     st = wait_for(live, judged(*names), timeout=240)
     live.stop()
@@ -381,9 +383,18 @@ def test_batch_after_watch_analyses_nothing_and_equals_a_cold_batch(watching, tm
     assert len(_journal(out)) == lines  # nothing analysed again
     cold = run_batch(shots, LOG, tmp_path / "cold", workers=1, references=REFS, progress=False)
     assert after.report == cold.report  # the same paths in both: nothing legitimately differs
-    # live, every frame had the student the final batch gives it
+    # at the end of the shoot, every frame has the student the final batch gives it
     final = {f["file"]: (f["status"], f["shot_no"]) for f in cold.report["files"]}
     assert {f["file"]: (f["status"], f["shot_no"]) for f in st["frames"]} == final
+    # and while it went on, no frame was ever shown as another student's
+    for state in seen:
+        for f in state["frames"]:
+            assert f["shot_no"] in (None, final[f["file"]][1]), (f, final[f["file"]])
+    at = {name: frame(state, name) for name, state in zip(sorted(p.name for p in SHOTS.iterdir()), seen)}
+    assert at["DSC_0414.JPG"]["verdict"] == "retake"  # the blink, while the student is still there
+    assert at["DSC_0417.JPG"]["verdict"] == "check" and at["DSC_0417.JPG"]["shot_no"] is None  # the stranger
+    assert at["DSC_0420.JPG"]["verdict"] == "check"  # the second of the swapped pair: check both
+    assert frame(seen[sorted(p.name for p in SHOTS.iterdir()).index("DSC_0420.JPG")], "DSC_0419.JPG")["verdict"] == "check"
 
     # a restarted watch continues where it stopped: every frame judged again from the journal
     again, _ = watching(shots=shots, out=out)
