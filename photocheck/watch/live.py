@@ -170,13 +170,16 @@ class LiveBatch:
             self._changed.wait_for(lambda: self._snap.version > version or self.stopped, timeout)
             return self._snap
 
+    def _thumb_path(self, digest: str) -> Path:
+        return self.thumbs / f"{digest}.{self.inputs.lang}.jpg"  # its labels are in the page's language
+
     def thumbnail(self, frame_id: str) -> bytes | None:
         """The annotated thumbnail of a frame (JPEG), or the batch's small one when the frame was
         analysed before (a restarted watch), or None."""
         digest = self._snap.thumbs.get(frame_id)  # the published state's: entries belong to the judge thread
         if digest is None:
             return None
-        p = self.thumbs / f"{digest}.jpg"
+        p = self._thumb_path(digest)
         if p.exists():
             return p.read_bytes()
         rec = self.journal.records.get(digest + ":img")
@@ -391,7 +394,7 @@ class LiveBatch:
         if annotated and rec.get("sha256"):
             from ..batch.atomic import atomic_write
 
-            atomic_write(self.thumbs / f"{rec['sha256']}.jpg", annotated)
+            atomic_write(self._thumb_path(rec["sha256"]), annotated)
         keep_result(self.journal, "img", sha, rec)
         self.analysed += 1
         log.info("analysed %s in %.2f s", rel, time.perf_counter() - t0)
