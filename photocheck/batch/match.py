@@ -262,13 +262,13 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg, open_end: bool = False) -> tupl
         band += abs(n_s - n_r)
     INF = math.inf
     F = np.full((n_s + 1, n_r + 1), INF)
-    back: dict[tuple[int, int], tuple] = {}
     F[0, 0] = 0.0
     match_c, swap_c = (m.tolist() for m in cost.matrices(band, n_r))
     rows = [[INF] * (n_r + 1) for _ in range(n_s + 1)]  # F as lists: the loop reads single cells
     rows[0][0] = 0.0
+    moves = [[0] * (n_r + 1) for _ in range(n_s + 1)]  # 1 match, 2 miss, 3 extra, 4 swap
     for i in range(n_s + 1):
-        cur = rows[i]
+        cur, mv = rows[i], moves[i]
         up = rows[i - 1] if i else None
         up2 = rows[i - 2] if i >= 2 else None
         mc = match_c[i - 1] if i else None
@@ -276,21 +276,21 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg, open_end: bool = False) -> tupl
         for j in range(max(0, i - band), min(n_r, i + band) + 1):
             if i == 0 and j == 0:
                 continue
-            best, move = INF, None
+            best, move = INF, 0
             if i and j and up[j - 1] < INF:  # match first: ties prefer matching in order
                 v = up[j - 1] + mc[j - 1]
                 if v < best - 1e-9:
-                    best, move = v, ("match", i - 1, j - 1)
+                    best, move = v, 1
             if j and cur[j - 1] + miss < best - 1e-9:
-                best, move = cur[j - 1] + miss, ("miss", j - 1)
+                best, move = cur[j - 1] + miss, 2
             if i and up[j] + extra < best - 1e-9:
-                best, move = up[j] + extra, ("extra", i - 1)
+                best, move = up[j] + extra, 3
             if i >= 2 and j >= 2 and up2[j - 2] < INF:
                 v = up2[j - 2] + sc[j - 2]
                 if v < best - 1e-9:
-                    best, move = v, ("swap", i - 2, j - 2)
+                    best, move = v, 4
             cur[j] = best
-            back[(i, j)] = move
+            mv[j] = move
     F = np.array(rows)
     end = n_r
     if open_end:
@@ -303,7 +303,7 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg, open_end: bool = False) -> tupl
     steps = [("later", k) for k in range(n_log - 1, end - 1, -1)]
     i, j = n_s, end
     while i or j:
-        m = back[(i, j)]
+        m = (None, ("match", i - 1, j - 1), ("miss", j - 1), ("extra", i - 1), ("swap", i - 2, j - 2))[moves[i][j]]
         steps.append(m)
         if m[0] == "match":
             i, j = i - 1, j - 1
