@@ -116,6 +116,7 @@ class LiveBatch:
         self.ref_files: dict[str, tuple[str, str]] = {}
         self._ref_tasks: list[tuple] = []
         self.log_note: str | None = None
+        self.folder_note: str | None = None
         self._log_stat = self._input_stats()
         self._seq = 0
         self._lock = threading.Lock()  # guards entries' urgent flags and the event set
@@ -272,6 +273,16 @@ class LiveBatch:
         changed since they were read (a rewrite whose events were lost)."""
         seen = set()
         changed = False
+        gone = not os.path.isdir(self.root)
+        if gone != (self.folder_note is not None):  # a card pulled out, a share disconnected, and back
+            zh = self.inputs.lang == "zh"
+            self.folder_note = None if not gone else (
+                f"照片文件夹 {self.root} 现在无法访问（存储卡被拔出或网络断开？），显示的是之前的结果。" if zh else
+                f"the shots folder {self.root} cannot be reached now (card removed, share disconnected?); "
+                "the results shown are from before.")
+            changed = True
+        if gone:
+            return changed  # keep what was judged: the files are not deleted, only out of reach
         for p in list_files(self.root):
             rel = rel_name(p, self.root)
             if ignored(rel):
@@ -330,6 +341,8 @@ class LiveBatch:
         now = self.clock()
         e.live |= e.urgent
         e.urgent = False
+        if self.folder_note is not None:
+            return "same"  # the folder is out of reach: nothing to learn about this file now
         if not os.path.lexists(e.path):  # renamed away or deleted: a new name is another entry
             self.entries.pop(e.rel, None)
             return "same" if e.waiting else "changed"
@@ -443,8 +456,9 @@ class LiveBatch:
         files = mark_duplicates(sorted(judged, key=lambda f: _natural(f.rel)))
         by_rel, report = assemble(self.inputs, files, self.journal, self.ref_files, open_end=True)
         state = build_state(report, entries, self.journal, self.inputs, by_rel)
-        if self.log_note:
-            state["notes"].insert(0, self.log_note)
+        for note in (self.log_note, self.folder_note):
+            if note:
+                state["notes"].insert(0, note)
         thumbs = {frame_id(e.rel): e.scanned.sha256 for e in entries
                   if e.scanned is not None and not e.waiting and e.scanned.sha256}
         with self._changed:
