@@ -124,7 +124,7 @@ class Finding:
     @classmethod
     def from_record(cls, d: Mapping[str, Any], lang: str = "zh") -> Finding:
         lim = d.get("limit")
-        return cls(d["rule"], d["status"], d.get("value"), Limit.from_dict(lim) if lim is not None else None,
+        return cls(d["rule"], d["status"], d.get("value"), Limit.from_dict(lim, d["rule"]) if lim is not None else None,
                    d.get("key"), d.get("params") or {}, lang=lang)
 
 
