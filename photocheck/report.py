@@ -13,9 +13,12 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .spec import Limit
+
+if TYPE_CHECKING:
+    from .rules import Rule
 
 
 class Status(enum.StrEnum):
@@ -69,7 +72,7 @@ class Finding:
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
 
-    def _rule(self):
+    def _rule(self) -> Rule | None:
         from .rules import REGISTRY, all_rules
 
         if self.rule not in REGISTRY:
