@@ -158,9 +158,13 @@ class Report:
     ``lang`` is the language its findings' ``message`` and ``title`` are worded in (and the default
     of :meth:`to_dict`); :meth:`in_lang` gives the same judgement in the other language.
 
-    >>> r = Report("a.jpg", [Finding("image.dpi", "warn", 72, None, "other")], lang="en")
+    >>> from photocheck.spec import load_spec
+    >>> dpi = Finding("image.dpi", "warn", 72, load_spec().limit("image.dpi"), "other")
+    >>> r = Report("a.jpg", [dpi], lang="en")
     >>> r.ok, r.to_dict()["findings"][0]["status"], r.findings[0].message
     (True, 'warn', 'the resolution tag is 72 dpi; 300 dpi is expected.')
+    >>> r.in_lang("zh").findings[0].message
+    '分辨率标记为 72 dpi，应为 300 dpi。'
     """
 
     file: str
