@@ -190,9 +190,10 @@ class _Cost:
         return cost, sim, res, verdict
 
 
-def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> tuple[list[tuple], float]:
+def _align(cost: _Cost, n_s: int, n_r: int, cfg, open_end: bool = False) -> tuple[list[tuple], float]:
     """Minimum-cost monotone alignment. Returns (steps, total cost); steps: ("match", i, j) | ("miss", j) | ("extra", i) |
-    ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j."""
+    ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j | ("later", j). ``open_end``: the shoot
+    is still going, so the rows after the last one aligned cost nothing: they are ("later", j), not missing."""
     al = cfg["alignment"]
     miss, extra = al["missing_row"], al["extra_subject"]
     band = int(al["band"]) + abs(n_s - n_r)
@@ -226,9 +227,16 @@ def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> tuple[list[tuple], float]:
                     best, move = v, ("swap", i - 2, j - 2)
             F[i, j] = best
             back[(i, j)] = move
-    total = float(F[n_s, n_r])
-    steps = []
-    i, j = n_s, n_r
+    end = n_r
+    if open_end:
+        # rows after the end are not reached yet and cost nothing; ending before row n_s makes
+        # some subjects strangers, which the closed alignment would pay for with a missing row each
+        # too — so it is paid here as well, and a stranger is no cheaper live than at the end
+        short = np.maximum(0, n_s - np.arange(n_r + 1))
+        end = int(np.argmin(F[n_s, :] + miss * short))
+    total = float(F[n_s, end])
+    steps = [("later", k) for k in range(n_r - 1, end - 1, -1)]
+    i, j = n_s, end
     while i or j:
         m = back[(i, j)]
         steps.append(m)
@@ -255,9 +263,12 @@ def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tupl
     return "", ""
 
 
-def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict) -> MatchResult:
+def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict,
+          open_end: bool = False) -> MatchResult:
     """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding,
-    or a stack of them for a row whose student is one of several (its similarity is the highest)."""
+    or a stack of them for a row whose student is one of several (its similarity is the highest).
+    ``open_end``: the shoot is still going (``photocheck watch``): the rows after the last one the
+    frames reach are not photographed *yet* (``how`` "later", no issue), not missing."""
     from .roster import _shot_key
 
     ident, tcfg = cfg["identity"], cfg["time"]
@@ -312,12 +323,12 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             rm.state = "ok"
 
     assigned_subjects: set[int] = set(range(first_free))
-    steps, _ = _align(cost, len(free_subj), len(sub_rows), cfg)
+    steps, _ = _align(cost, len(free_subj), len(sub_rows), cfg, open_end)
 
     # matches that an almost-as-good clock offset would make differently are not trusted
     stable = None
     for off in rivals:
-        other, _ = _align(_Cost(free, sub_rows, sub_refs, off, cfg), len(free_subj), len(sub_rows), cfg)
+        other, _ = _align(_Cost(free, sub_rows, sub_refs, off, cfg), len(free_subj), len(sub_rows), cfg, open_end)
         pairs = {(st[1], st[2]) for st in other if st[0] == "match"}
         stable = pairs if stable is None else stable & pairs
 
@@ -433,8 +444,11 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             issues.append(iss)
 
     # missing rows: issues were attached; collect them globally
+    later = {row_j(st[1]) for st, *_ in info if st[0] == "later"}
+    for j in later:
+        result_rows[j].how = "later"
     for j, rm in enumerate(result_rows):
-        if rm.state == "missing" and not any(i.kind == "missing" for i in rm.issues):
+        if rm.state == "missing" and j not in later and not any(i.kind == "missing" for i in rm.issues):
             rm.issues.append(Issue("missing", [rows[j].shot_no], [],
                                    f"没有找到拍摄号 {rows[j].shot_no} 的照片。", f"no photo found for shot {rows[j].shot_no}."))
         for iss in rm.issues:
@@ -455,7 +469,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                                 f"{w[0]}拍摄的这个人不在记录中（{', '.join(subjects[si].files)}）。请确认其身份，补登记录后重新运行。",
                                 f"a person not in the log was photographed {w[1]} ({', '.join(subjects[si].files)}). Find out who it is, add them to the log and run again."))
 
-    if len(free_subj) != len(sub_rows):
+    if len(free_subj) != len(sub_rows) - len(later):
         issues.insert(0, Issue("count", [], [],
                                f"照片中有 {len(free_subj)} 人，记录中有 {len(sub_rows)} 名学生（不含按拍摄号命名的照片）。",
                                f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))

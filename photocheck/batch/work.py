@@ -9,14 +9,18 @@ so memory per worker does not depend on how many files there are.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import os
+from dataclasses import replace
 
 import cv2
 import numpy as np
 
+from ..report import Finding, Report
+
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 2
+RECORD_VERSION = 3  # 3: findings are judgements (key, params, limit), worded when the report is made
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -51,42 +55,91 @@ def score(findings: list[dict]) -> tuple[float, ...]:
     return (float(fails), float(warns), -_number(findings, "eyes.open", "open"), -_number(findings, "quality.sharpness", "value"))
 
 
-def findings_both(a, spec) -> list[dict]:
-    """Every rule's finding as a dict, with the message in Chinese (``message``) and English
-    (``message_en``), so a journal record serves a rerun in either language. Only findings that
-    carry a message are evaluated a second time."""
-    from ..check import evaluate, report_for
-    from ..rules import REGISTRY
-
-    rep = report_for(a, spec, "zh")
-    out = []
-    for f in rep.findings:
-        d = f.to_dict()
-        d["message_en"] = evaluate(REGISTRY[f.rule], a, spec, "en").message if f.message and f.rule in REGISTRY else f.message
-        out.append(d)
-    return out
+def judgements(report: Report) -> list[dict]:
+    """Every finding of a report as its judgement (rule, status, value, the limit in force, message
+    key and fields; no words): a journal record serves a rerun in either language."""
+    return [f.to_record() for f in report.findings]
 
 
 def pick_lang(findings: list[dict], lang: str) -> list[dict]:
-    """Finding dicts in the report's language (drops the other language's message)."""
-    return [{**{k: v for k, v in f.items() if k != "message_en"},
-             "message": f.get("message_en", f["message"]) if lang == "en" else f["message"]} for f in findings]
+    """Finding dicts (judgements from a record) worded in the report's language: the shape of
+    ``photocheck check --json``'s findings."""
+    return [Finding.from_record(f, lang).to_dict() for f in findings]
 
 
-def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_upload: bool = True,
-                 thumb_width: int = 120, experimental: bool = False) -> dict:
+def read_source(source, rel: str) -> tuple[bytes | None, str, dict | None]:
+    """(bytes, their SHA-256, None), or (None, "", error) when the file cannot be read right now.
+
+    The bytes are read once and the hash is of exactly those bytes, so a record can only ever be
+    keyed by what was analysed. A read that fails (the file was renamed or deleted, is locked by the
+    program writing it, an I/O error) says nothing about any content: the caller must not journal it.
+    """
+    from ..errors import PhotoError
+    from ..io import read_bytes
+
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        try:
+            data = read_bytes(source)
+        except PhotoError as e:
+            return None, "", {"code": e.code, "zh": e.zh, "en": e.en}
+    return data, hashlib.sha256(data).hexdigest(), None
+
+
+def _annotated_jpeg(a, report: Report, height: int) -> bytes:
+    """The analysed frame with its measurements drawn on it (:func:`photocheck.annotate.annotate`),
+    from the report the record's findings come from (the rules are not judged twice)."""
+    from PIL import Image
+
+    from ..annotate import annotate
+
+    img = annotate(a, report)
+    h, w = img.shape[:2]
+    if h > height:
+        img = cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=85)
+    return buf.getvalue()
+
+
+def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", verify_upload: bool = True,
+                 thumb_width: int = 120, experimental: bool = False, annotate_height: int = 0) -> dict:
     """Analyse one camera original; never raises for a bad file (the record says what is wrong).
-    ``lang`` is unused (records hold both languages); it stays for call compatibility.
-    ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``)."""
+
+    ``source`` is the file's path or its bytes; it is read once and ``rec["sha256"]`` is the hash
+    of the bytes analysed. ``sha256`` is the hash the caller expected (from its scan): when the
+    file was rewritten since, the record says ``changed`` and carries the new hash. A file that
+    could not be read gives a ``transient`` record, which must not be journaled (it describes no
+    bytes). ``lang`` is unused (records hold judgements, worded in either language when the report is
+    made); it stays for call compatibility.
+    ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``).
+    ``annotate_height`` > 0 adds ``annotated``: the frame with the measurements drawn on it
+    (:mod:`photocheck.annotate`), a JPEG of that height, for a live view (not for the journal).
+
+    >>> rec = analyse_file("samples/shoot/shots/DSC_0412.JPG", "DSC_0412.JPG")  # doctest: +SKIP
+    >>> rec["kind"], rec["ok"]  # doctest: +SKIP
+    ('image', True)
+    """
     from ..analysis import analyse
+    from ..check import error_report, report_for
     from ..errors import PhotoError
     from ..export import export_upload
+    from ..io import load
     from ..spec import load_spec
 
-    rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "experimental": experimental}
+    data, digest, read_error = read_source(source, rel)
+    rec: dict = {"v": RECORD_VERSION, "sha256": digest or sha256, "rel": rel, "experimental": experimental}
+    if read_error is not None:
+        rec.update(kind="unreadable", transient=True, error=read_error)
+        return rec
+    if sha256 is not None and digest != sha256:
+        rec["changed"] = True
     spec = load_spec("original", experimental=experimental)
     try:
-        a = analyse(path, spec, name=rel)
+        # the bytes, not the path: read once above; the name's extension still counts (file rules)
+        image = replace(load(data, name=rel), extension=os.path.splitext(rel)[1].lower())
+        a = analyse(image, spec, name=rel)
     except PhotoError as e:
         rec.update(kind="unreadable", error={"code": e.code, "zh": e.zh, "en": e.en})
         return rec
@@ -95,7 +148,11 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                                              "en": f"cannot decode: {type(e).__name__}: {e}"})
         return rec
     img = a.image
-    findings = findings_both(a, spec)
+    image_bytes = data
+    report = report_for(a, spec)
+    findings = judgements(report)
+    if annotate_height:
+        rec_annotated = _annotated_jpeg(a, report, annotate_height)
     rep_ok = not any(f["status"] in ("fail", "error") for f in findings)
     t16, t64 = _thumbs(img.rgb)
     emb = a.embedding
@@ -105,30 +162,40 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
     if rep_ok and a.face is not None:
-        data = export_upload(path, a)
+        data = export_upload(image_bytes, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
             up_spec = load_spec("upload", experimental=experimental)
             try:
-                up = findings_both(analyse(data, up_spec, models=a._models, name=os.path.basename(rel)), up_spec)
+                up = judgements(report_for(analyse(data, up_spec, models=a.models, name=os.path.basename(rel)), up_spec))
             except PhotoError as e:
-                up = [{"rule": "file.read", "status": "error", "value": e.code, "limit": None, "message": e.zh, "message_en": e.en}]
+                up = judgements(error_report(e))
             rec["upload_findings"] = [f for f in up if f["status"] not in ("pass", "skip")]
             rec["upload_ok"] = not any(f["status"] in ("fail", "error") for f in up)
         else:
             rec["upload_ok"] = True
         rec["upload"] = base64.b64encode(data).decode()
+    if annotate_height:
+        rec["annotated"] = rec_annotated
     return rec
 
 
-def reference_record(path: str, rel: str, sha256: str, lang: str = "zh") -> dict:
-    """The identity embedding of one reference (enrollment) photo; never raises for a bad file."""
+def reference_record(source, rel: str, sha256: str | None = None, lang: str = "zh") -> dict:
+    """The identity embedding of one reference (enrollment) photo; never raises for a bad file.
+    Read once like :func:`analyse_file`: keyed by the hash of the bytes analysed, ``transient``
+    when the file could not be read."""
     from ..analysis import analyse
     from ..errors import PhotoError
     from ..spec import load_spec
 
-    rec = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "lang": lang, "kind": "ref"}
+    data, digest, read_error = read_source(source, rel)
+    rec = {"v": RECORD_VERSION, "sha256": digest or sha256, "rel": rel, "lang": lang, "kind": "ref"}
+    if read_error is not None:
+        rec.update(embedding=None, transient=True, error=read_error)
+        return rec
+    if sha256 is not None and digest != sha256:
+        rec["changed"] = True
     try:
-        a = analyse(path, load_spec("upload"), name=rel)
+        a = analyse(data, load_spec("upload"), name=rel)
         emb = a.embedding
         rec["embedding"] = None if emb is None else [round(float(x), 6) for x in emb]
     except PhotoError as e:
