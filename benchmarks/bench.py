@@ -10,7 +10,8 @@ What it measures, in one run on one machine:
 
 (a) the floor, two ways:
     - **model floor** (the floor of issue 21, the one the goals use): decoding the file at the
-      size the check needs (JPEG draft mode: 1/4 for a 6000×4000 file) plus ONE run of each model
+      size the check needs (1/4 for a 6000×4000 file, by the faster of Pillow's draft mode and
+      OpenCV's reduced decode — the same libjpeg DCT scaling, the same pixels) plus ONE run of each model
       the check uses at that model's own input size — YuNet 320×320, the Face Landmarker on a
       256×256 crop of the face, the selfie segmenter 256×256, the hair model 512×512, and SFace on
       its 112×112 aligned crop when the check computes an embedding. The inputs are the arrays the
@@ -200,6 +201,20 @@ def decoders(data: bytes, work_short_side: int):
         im.load()
         return np.asarray(im.convert("RGB"))
 
+    def reduced_cv():
+        """The same reduced decode by OpenCV (the same libjpeg DCT scaling, the same pixels)."""
+        import cv2
+
+        im = Image.open(io.BytesIO(data))
+        w, h = im.size
+        if im.format != "JPEG" or min(w, h) <= 2 * work_short_side:
+            return reduced()
+        k = work_short_side / min(w, h)
+        scale = min(w // int(w * k + 0.999), h // int(h * k + 0.999))
+        flag = cv2.IMREAD_REDUCED_COLOR_8 if scale >= 8 else cv2.IMREAD_REDUCED_COLOR_4 if scale >= 4 else cv2.IMREAD_REDUCED_COLOR_2
+        return cv2.cvtColor(cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION), cv2.COLOR_BGR2RGB)
+
+    full.reduced_cv = reduced_cv
     return full, reduced
 
 
@@ -272,7 +287,7 @@ def floor_and_check(label: str, path: Path, profile: str, repeats: int) -> dict:
                  "errors": [f.rule for f in rep.findings if f.status == "error"]}
     full, reduced = decoders(data, WORK_SHORT_SIDE)
     res["reduced_shape"] = list(reduced().shape[:2])
-    parts: dict[str, object] = {"decode_full": full, "decode_reduced": reduced}
+    parts: dict[str, object] = {"decode_full": full, "decode_reduced": reduced, "decode_reduced_cv": full.reduced_cv}
     for i, (meth, args) in enumerate(rec.calls):
         fn = getattr(models, meth)
         parts[f"{meth}#{i} {'×'.join(map(str, args[0].shape[:2]))}"] = (lambda fn=fn, args=args: fn(*args))
@@ -280,7 +295,11 @@ def floor_and_check(label: str, path: Path, profile: str, repeats: int) -> dict:
     parts.update({f"native {k}": fn for k, fn in native.items()})
     parts["check"] = lambda: photocheck.check(str(path), profile=profile, models=models)
     med = interleaved_medians(parts, repeats)
-    res["decode_full"], res["decode_reduced"], res["check"] = med.pop("decode_full"), med.pop("decode_reduced"), med.pop("check")
+    res["decode_full"], res["check"] = med.pop("decode_full"), med.pop("check")
+    # the floor's decode: the faster of Pillow's draft decode and OpenCV's reduced decode (the same
+    # libjpeg DCT scaling and the same pixels; the loader uses OpenCV's for plain camera JPEGs)
+    res["decode_reduced_pil"], res["decode_reduced_cv"] = med.pop("decode_reduced"), med.pop("decode_reduced_cv")
+    res["decode_reduced"] = min(res["decode_reduced_pil"], res["decode_reduced_cv"])
     res["native"] = {k[len("native "):]: med.pop(k) for k in list(med) if k.startswith("native ")}
     res["inference"] = med
     decode = res["decode_reduced"] if res["reduced_shape"] != list(Image.open(path).size)[::-1] else res["decode_full"]
@@ -450,7 +469,8 @@ def fmt_ms(s: float) -> str:
 def print_single(r: dict) -> None:
     print(f"\n== {r['label']}: {r['size'][0]}×{r['size'][1]} px, {r['file_bytes'] / 1024:.0f} KB, profile {r['profile']}")
     print(f"  decode full          {fmt_ms(r['decode_full'])}")
-    print(f"  decode reduced       {fmt_ms(r['decode_reduced'])}   -> {r['reduced_shape'][1]}×{r['reduced_shape'][0]}")
+    print(f"  decode reduced       {fmt_ms(r['decode_reduced'])}   -> {r['reduced_shape'][1]}×{r['reduced_shape'][0]}"
+          f"   (Pillow draft {fmt_ms(r['decode_reduced_pil']).strip()}, OpenCV {fmt_ms(r['decode_reduced_cv']).strip()})")
     print("  model floor: one run of each model at its input size")
     for k, v in r["native"].items():
         print(f"    {k:<20} {fmt_ms(v)}")
