@@ -175,18 +175,22 @@ def main() -> None:
         watch.stop()
         shutil.rmtree(work, ignore_errors=True)
 
+    final = {f["file"]: (f["status"], f.get("verdict")) for f in st["frames"]}
     rows = []
     for name, (tc, how, size) in complete.items():
         j = listener.judged.get(name)
         rows.append({"file": name, "how": how, "bytes": size, "latency_s": None if j is None else j[0] - tc,
-                     "status": None if j is None else j[1], "verdict": None if j is None else j[2]})
+                     "status": None if j is None else j[1], "verdict": None if j is None else j[2],
+                     "final": final.get(name)})
     images = [r for r in rows if r["status"] not in ("unreadable", "not_image") and r["latency_s"] is not None]
     lat = [r["latency_s"] for r in images]
     print(f"{len(files)} files played ({args.interval:.1f} s apart, {len(lat)} camera frames judged) in {wall:.0f} s; "
           f"load average {load0[0]:.1f} → {load1[0]:.1f}; {listener.events} events")
     for r in rows:
         lt = "—" if r["latency_s"] is None else f"{r['latency_s'] * 1000:7.0f} ms"
-        print(f"  {r['file']:<18} {r['how']:<6} {r['bytes'] / 1e6:5.2f} MB  {lt:>10}  {r['status']} / {r['verdict']}")
+        fin = r["final"]
+        later = "" if fin is None or fin == (r["status"], r["verdict"]) else f"   (at the end: {fin[0]} / {fin[1]})"
+        print(f"  {r['file']:<18} {r['how']:<6} {r['bytes'] / 1e6:5.2f} MB  {lt:>10}  {r['status']} / {r['verdict']}{later}")
     res = {"files": len(files), "interval_s": args.interval, "references": args.references, "loadavg": [load0, load1],
            "rows": rows, "counts": st.get("counts")}
     if lat:
