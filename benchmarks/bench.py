@@ -272,7 +272,8 @@ def native_model_calls(models, calls: list[tuple[str, tuple]]) -> dict[str, obje
             x[: small.shape[0], : small.shape[1]] = small
         else:
             x = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
-        out[f"{meth} {w}×{h}"] = lambda fn=getattr(models, meth), x=x: fn(x)
+        fn = getattr(models, meth)
+        out[f"{meth} {w}×{h}"] = lambda fn=fn, x=x: fn(x)
     return out
 
 
