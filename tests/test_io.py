@@ -85,7 +85,7 @@ def test_a_camera_file_decodes_to_the_same_pixels_by_either_reduced_decoder(phot
     fast = photocheck.load(data)
     import photocheck.io as pio
 
-    monkeypatch.setattr(pio, "_reduced_jpeg", lambda *a, **k: None)
+    monkeypatch.setattr(pio, "reduced_jpeg", lambda *a, **k: None)
     slow = photocheck.load(data)
     assert np.array_equal(fast.rgb, slow.rgb)
     assert (fast.width, fast.height, fast.orientation) == (slow.width, slow.height, slow.orientation)
