@@ -96,7 +96,7 @@
     }
     if (cur.shot_no == null) {
       text($("shot-no"), "?");
-      text($("name"), T.unmatched);
+      text($("name"), frame && frame.status === "unreadable" ? T.unreadable : T.unmatched);
       text($("student-id"), "");
     } else {
       text($("shot-no"), cur.shot_no);
