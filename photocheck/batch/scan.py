@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bilingual import Said
 from .roster import natural_key
 
 #: first bytes of the image formats the loader reads
@@ -68,11 +69,12 @@ def classify(path: str, rel: str, size: int, digest: str, head: bytes) -> Scanne
     """What kind of file this is, from its size, extension and first bytes."""
     ext = Path(path).suffix.lower()
     if size == 0:
-        return ScannedFile(path, rel, size, digest, "unreadable", "empty file (0 bytes)")
+        return ScannedFile(path, rel, size, digest, "unreadable", Said("empty file (0 bytes)", "空文件（0 字节）", "empty"))
     if ext in RAW_EXT:
-        return ScannedFile(path, rel, size, digest, "not_image", "camera RAW file: use the camera's JPEG")
+        return ScannedFile(path, rel, size, digest, "not_image",
+                           Said("camera RAW file: use the camera's JPEG", "相机 RAW 文件：请使用相机导出的 JPEG", "raw"))
     if not _is_image_head(head):
-        return ScannedFile(path, rel, size, digest, "not_image", "not an image file")
+        return ScannedFile(path, rel, size, digest, "not_image", Said("not an image file", "不是图片文件", "not_image"))
     return ScannedFile(path, rel, size, digest, "image")
 
 
@@ -105,7 +107,8 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
             size = os.path.getsize(p)
             digest, head = _hash(p)
         except OSError as e:
-            files.append(ScannedFile(p, rel, 0, None, "unreadable", f"cannot read: {e.strerror or e}"))
+            files.append(ScannedFile(p, rel, 0, None, "unreadable", Said(f"cannot read: {e.strerror or e}",
+                                                                         f"无法读取：{e.strerror or e}", "cannot_read")))
             continue
         files.append(classify(p, rel, size, digest, head))
     return mark_duplicates(files)

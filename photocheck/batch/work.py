@@ -87,14 +87,14 @@ def read_source(source, rel: str) -> tuple[bytes | None, str, dict | None]:
     return data, hashlib.sha256(data).hexdigest(), None
 
 
-def _annotated_jpeg(a, report: Report, height: int) -> bytes:
+def _annotated_jpeg(a, report: Report, height: int, lang: str) -> bytes:
     """The analysed frame with its measurements drawn on it (:func:`photocheck.annotate.annotate`),
     from the report the record's findings come from (the rules are not judged twice)."""
     from PIL import Image
 
     from ..annotate import annotate
 
-    img = annotate(a, report)
+    img = annotate(a, report, lang=lang)
     h, w = img.shape[:2]
     if h > height:
         img = cv2.resize(img, (max(1, round(w * height / h)), height), interpolation=cv2.INTER_AREA)
@@ -115,7 +115,8 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     made); it stays for call compatibility.
     ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``).
     ``annotate_height`` > 0 adds ``annotated``: the frame with the measurements drawn on it
-    (:mod:`photocheck.annotate`), a JPEG of that height, for a live view (not for the journal).
+    (:mod:`photocheck.annotate`, labels in ``lang``), a JPEG of that height, for a live view (not
+    for the journal).
 
     >>> rec = analyse_file("samples/shoot/shots/DSC_0412.JPG", "DSC_0412.JPG")  # doctest: +SKIP
     >>> rec["kind"], rec["ok"]  # doctest: +SKIP
@@ -152,7 +153,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     report = report_for(a, spec)
     findings = judgements(report)
     if annotate_height:
-        rec_annotated = _annotated_jpeg(a, report, annotate_height)
+        rec_annotated = _annotated_jpeg(a, report, annotate_height, lang)
     rep_ok = not any(f["status"] in ("fail", "error") for f in findings)
     t16, t64 = _thumbs(img.rgb)
     emb = a.embedding

@@ -108,8 +108,11 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
     url = f"http://{shown}:{bound_port(server)}/"
     live.start()
     click.secho(("拍摄现场检查页面：" if zh else "operator page: ") + url, bold=True)
-    click.echo((f"正在监视 {shots_dir}（只读），分析结果保存在 {out_dir}。按 Ctrl+C 结束。" if zh else
-                f"watching {shots_dir} (read only); analyses are kept in {out_dir}. Ctrl+C to stop."))
+    for name in allowed_hosts:  # the addresses a tablet at the camera opens
+        shown = f"[{name.strip('[]')}]" if ":" in name.strip("[]") else name
+        click.echo(("其他设备（平板）打开：" if zh else "from another device (tablet): ") + f"http://{shown}:{bound_port(server)}/")
+    click.echo(f"正在监视 {shots_dir}（只读），分析结果保存在 {out_dir}。按 Ctrl+C 结束。" if zh else
+                f"watching {shots_dir} (read only); analyses are kept in {out_dir}. Ctrl+C to stop.")
     if not no_browser:
         webbrowser.open(url)
     def _stop(signum, frame):  # Ctrl+C / SIGTERM: end the event streams first, so the server stops at once
@@ -129,9 +132,9 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
                          settings_path=settings_path, experimental=experimental, trust_order=trust_order, lang=lang)
     click.echo()
     click.secho("已停止。" if zh else "stopped.", bold=True)
-    click.echo((f"已分析 {live.analysed} 张照片（保存在 {out_dir}）。拍摄结束后运行下面的命令，生成上传文件和报告（不会重新分析）："
+    click.echo(f"已分析 {live.analysed} 张照片（保存在 {out_dir}）。拍摄结束后运行下面的命令，生成上传文件和报告（不会重新分析）："
                 if zh else f"{live.analysed} photo(s) analysed (kept in {out_dir}). When the shoot is over, run this to write "
-                           "the upload files and the report (nothing is analysed again):"))
+                           "the upload files and the report (nothing is analysed again):")
     click.echo(f"  {cmd}")
     click.echo("要继续监视，再次运行同一条 watch 命令即可。" if zh else "To go on watching, run the same watch command again.")
 

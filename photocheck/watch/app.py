@@ -56,7 +56,10 @@ class WatchApp:
                  ping: float = PING_SECONDS):
         self.live = live
         listen = host.strip("[]").lower()
-        self.loopback_names = (*LOOPBACK_NAMES, f"[{listen}]" if ":" in listen else listen) if is_loopback(host) else ()
+        # the laptop's own screen opens 127.0.0.1 even when a tablet reaches the page over the network
+        # (--host 0.0.0.0): a loopback name is never an attacker's (DNS rebinding needs their own name)
+        self.loopback_names = (*LOOPBACK_NAMES, f"[{listen}]" if ":" in listen else listen) if is_loopback(host) \
+            else LOOPBACK_NAMES
         self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
         self.max_streams = max_streams
         self.ping = ping
@@ -90,7 +93,7 @@ class WatchApp:
         if not self._host_ok(environ):
             return _error(421, "host", "只接受本服务的地址。", "This service does not answer to that host name.")
         if path == "/api/state":
-            return 200, _JSON, json.dumps(self.live.snapshot().state, ensure_ascii=False).encode()
+            return 200, _JSON, self.live.snapshot().body
         m = _THUMB.match(path)
         if m:
             data = self.live.thumbnail(m.group(1))
@@ -116,7 +119,7 @@ class WatchApp:
     def _events(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         with self._lock:
             if self._streams >= self.max_streams:
-                status, ctype, body = _error(503, "busy", "打开的页面太多。", "Too many open pages.")
+                _, ctype, body = _error(503, "busy", "打开的页面太多。", "Too many open pages.")
                 start_response("503 Service Unavailable", [("Content-Type", ctype), ("Content-Length", str(len(body))),
                                                            ("Retry-After", "5")] + _HEADERS)
                 return [body]

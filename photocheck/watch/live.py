@@ -24,6 +24,7 @@ while one cannot be read (being saved), the previous rows stay and the state say
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import threading
@@ -32,9 +33,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ..batch.bilingual import Said
 from ..batch.journal import STATE_DIR, Journal
 from ..batch.roster import RosterError
-from ..batch.runner import Inputs, assemble, keep_result, needs_analysis, reference_tasks
+from ..batch.runner import (
+    Inputs,
+    assemble,
+    keep_result,
+    needs_analysis,
+    reference_tasks,
+)
 from ..batch.scan import ScannedFile, classify, list_files, mark_duplicates, rel_name
 from ..batch.work import analyse_file, crashed_record, read_source, reference_record
 from .files import complete, ignored
@@ -55,19 +63,19 @@ class Entry:
     stat: tuple[int, int] | None = None  # (size, mtime_ns) last seen
     changed_at: float = 0.0  # monotonic time the stat last changed
     read_stat: tuple[int, int] | None = None  # stat when the bytes were last read
-    sha: str | None = None  # of the bytes last read
     waiting: str = "new"  # why it is not judged yet ("" once judged)
     scanned: ScannedFile | None = None  # the judged bytes, as the batch's scan would list them
     judged_at: str | None = None
     seq: int = 0  # order of judgement: newest first on the page
     urgent: bool = False  # an event named it (a frame just taken): before the backlog
+    live: bool = False  # written while the watch ran (not found at its start): may be the "current" frame
     next_look: float = 0.0  # when to read it again though it has not changed (settle, time-out)
 
 
 @dataclass
 class Options:
-    """How files are judged. ``settle``: seconds without change before a file of a format with
-    no end marker (or a JPEG that does not decode yet) counts as complete; ``timeout``: seconds
+    """How files are judged. ``settle``: seconds without change before a file whose end is not
+    marked (a JPEG without its end marker, formats without one) is tried; ``timeout``: seconds
     without change after which an incomplete file is judged as it is (unreadable); ``rescan``:
     seconds between full rescans of SHOTS_DIR; ``poll``: use polling instead of OS file events
     (network shares that give no events)."""
@@ -83,6 +91,7 @@ class Snapshot:
     version: int = 0
     state: dict = field(default_factory=dict)
     thumbs: dict[str, str] = field(default_factory=dict)  # frame id → content hash of the judged bytes
+    body: bytes = b"{}"  # the state as JSON, made once per version (every page fetches it after each event)
 
 
 class LiveBatch:
@@ -107,6 +116,7 @@ class LiveBatch:
         self.ref_files: dict[str, tuple[str, str]] = {}
         self._ref_tasks: list[tuple] = []
         self.log_note: str | None = None
+        self.folder_note: str | None = None
         self._log_stat = self._input_stats()
         self._seq = 0
         self._lock = threading.Lock()  # guards entries' urgent flags and the event set
@@ -161,13 +171,16 @@ class LiveBatch:
             self._changed.wait_for(lambda: self._snap.version > version or self.stopped, timeout)
             return self._snap
 
+    def _thumb_path(self, digest: str) -> Path:
+        return self.thumbs / f"{digest}.{self.inputs.lang}.jpg"  # its labels are in the page's language
+
     def thumbnail(self, frame_id: str) -> bytes | None:
         """The annotated thumbnail of a frame (JPEG), or the batch's small one when the frame was
         analysed before (a restarted watch), or None."""
         digest = self._snap.thumbs.get(frame_id)  # the published state's: entries belong to the judge thread
         if digest is None:
             return None
-        p = self.thumbs / f"{digest}.jpg"
+        p = self._thumb_path(digest)
         if p.exists():
             return p.read_bytes()
         rec = self.journal.records.get(digest + ":img")
@@ -200,22 +213,34 @@ class LiveBatch:
             self._rescan(startup=True)
             self._publish()
             self._warm_up()
-            last_scan = self.clock()
-            while not self._stop.is_set():
-                self._wake.wait(0.2)
-                self._wake.clear()
-                changed = False
+        except Exception as e:
+            self._failed(e)
+        last_scan = self.clock()
+        while not self._stop.is_set():
+            self._wake.wait(0.2)
+            self._wake.clear()
+            try:
+                changed = self.error is not None
                 if self.clock() - last_scan >= self.opt.rescan:
                     last_scan = self.clock()
                     changed |= self._rescan()
                     changed |= self._reload_log()
                 changed |= self._step_all()
                 if changed:
+                    self.error = None
                     self._publish()
-        except Exception as e:  # a bug must not leave the page silently frozen: it says so
-            log.exception("watch stopped")
-            self.error = f"{type(e).__name__}: {e}"
-            self._publish()
+            except Exception as e:  # a bug must not freeze the page silently: it says so, and goes on
+                self._failed(e)
+                self._stop.wait(1.0)
+
+    def _failed(self, e: Exception) -> None:
+        log.exception("watch: %s", e)
+        self.error = f"{type(e).__name__}: {e}"
+        with self._changed:
+            state = {**self._snap.state, "error": self.error, "version": self._snap.version + 1}
+            self._snap = Snapshot(state["version"], state, self._snap.thumbs,
+                                  json.dumps(state, ensure_ascii=False).encode())
+            self._changed.notify_all()
 
     def _warm_up(self) -> None:
         """Create the models and analyse a blank frame (journaled nowhere), so that the first photo
@@ -248,6 +273,16 @@ class LiveBatch:
         changed since they were read (a rewrite whose events were lost)."""
         seen = set()
         changed = False
+        gone = not os.path.isdir(self.root)
+        if gone != (self.folder_note is not None):  # a card pulled out, a share disconnected, and back
+            zh = self.inputs.lang == "zh"
+            self.folder_note = None if not gone else (
+                f"照片文件夹 {self.root} 现在无法访问（存储卡被拔出或网络断开？），显示的是之前的结果。" if zh else
+                f"the shots folder {self.root} cannot be reached now (card removed, share disconnected?); "
+                "the results shown are from before.")
+            changed = True
+        if gone:
+            return changed  # keep what was judged: the files are not deleted, only out of reach
         for p in list_files(self.root):
             rel = rel_name(p, self.root)
             if ignored(rel):
@@ -304,7 +339,10 @@ class LiveBatch:
     def _step(self, e: Entry) -> str:
         """Look at one file. Returns "same", "changed" (its state changed) or "analysed"."""
         now = self.clock()
+        e.live |= e.urgent
         e.urgent = False
+        if self.folder_note is not None:
+            return "same"  # the folder is out of reach: nothing to learn about this file now
         if not os.path.lexists(e.path):  # renamed away or deleted: a new name is another entry
             self.entries.pop(e.rel, None)
             return "same" if e.waiting else "changed"
@@ -321,17 +359,17 @@ class LiveBatch:
         if e.scanned is not None and sha == e.scanned.sha256 and not e.waiting:
             return "same"  # only its time changed (touched, or written again with the same bytes)
         whole = complete(data)
-        if whole is False and quiet < self.opt.timeout:
-            return self._wait(e, "incomplete: still being written", now)
-        if whole is None and quiet < self.opt.settle:
-            return self._wait(e, "still changing", now)
+        if whole is not True and quiet < self.opt.settle:
+            return self._wait(e, "incomplete: still being written" if whole is False else "still changing", now)
         sf = classify(e.path, e.rel, len(data), sha, data[:16])
         result = "changed"
         if sf.kind == "image" and needs_analysis(self.journal, self.inputs, sf):
             rec = self._analyse(data, e.rel, sha)
             result = "analysed"
-            if rec.get("kind") == "unreadable" and quiet < self.opt.settle:
-                # ends like a whole JPEG but does not decode: may still change; judged when it settles
+            # a file that does not decode may still be growing (a paused download): it is judged as
+            # it is only at the time-out. One that decodes is judged now, though its end is not the
+            # JPEG end marker (some phones append their own data after it)
+            if rec.get("kind") == "unreadable" and quiet < (self.opt.timeout if whole is False else self.opt.settle):
                 self._wait(e, "does not decode yet", now)
                 return result
         self._done(e, sf)
@@ -341,7 +379,11 @@ class LiveBatch:
         """Not ready: look again when it changes, when it has settled, or at the time-out."""
         quiet = now - e.changed_at
         if err is not None and quiet >= self.opt.timeout:  # never became readable: say so, journal nothing
-            self._done(e, ScannedFile(e.path, e.rel, 0, None, "unreadable", f"cannot read: {err['en']}"))
+            e.read_stat = None  # and try again at every rescan: a lock can go away without a change
+            if e.scanned is not None and e.scanned.sha256 is None and not e.waiting:
+                return "same"  # still unreadable: the same verdict, not a new one
+            self._done(e, ScannedFile(e.path, e.rel, 0, None, "unreadable",
+                                      Said(f"cannot read: {err['en']}", f"无法读取：{err['zh']}", "cannot_read")))
             return "changed"
         e.next_look = e.changed_at + (self.opt.settle if quiet < self.opt.settle else self.opt.timeout)
         if err is not None:
@@ -365,7 +407,7 @@ class LiveBatch:
         if annotated and rec.get("sha256"):
             from ..batch.atomic import atomic_write
 
-            atomic_write(self.thumbs / f"{rec['sha256']}.jpg", annotated)
+            atomic_write(self._thumb_path(rec["sha256"]), annotated)
         keep_result(self.journal, "img", sha, rec)
         self.analysed += 1
         log.info("analysed %s in %.2f s", rel, time.perf_counter() - t0)
@@ -414,15 +456,15 @@ class LiveBatch:
         files = mark_duplicates(sorted(judged, key=lambda f: _natural(f.rel)))
         by_rel, report = assemble(self.inputs, files, self.journal, self.ref_files, open_end=True)
         state = build_state(report, entries, self.journal, self.inputs, by_rel)
-        if self.log_note:
-            state["notes"].insert(0, self.log_note)
-        if self.error:
-            state["error"] = self.error
+        for note in (self.log_note, self.folder_note):
+            if note:
+                state["notes"].insert(0, note)
         thumbs = {frame_id(e.rel): e.scanned.sha256 for e in entries
                   if e.scanned is not None and not e.waiting and e.scanned.sha256}
         with self._changed:
             state["version"] = self._snap.version + 1
-            self._snap = Snapshot(state["version"], state, thumbs)
+            body = json.dumps(state, ensure_ascii=False).encode()
+            self._snap = Snapshot(state["version"], state, thumbs, body)
             self._changed.notify_all()
 
 
@@ -440,6 +482,10 @@ def _natural(rel: str):
     return natural_key(rel)
 
 
+#: watchdog event types that say a file's bytes or name changed ("closed": after writing)
+_CHANGES = frozenset({"created", "modified", "moved", "deleted", "closed"})
+
+
 def _observer(root: str, notify, poll: bool):
     """A watchdog observer calling ``notify(path)`` for every file event under ``root``: the OS's
     own events (inotify, ReadDirectoryChangesW, FSEvents), or polling (network shares)."""
@@ -452,7 +498,8 @@ def _observer(root: str, notify, poll: bool):
 
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event):
-            if event.is_directory and event.event_type != "moved":
+            # "opened" / "closed_no_write" (inotify) come from any reader, this one included: not news
+            if event.event_type not in _CHANGES or (event.is_directory and event.event_type != "moved"):
                 return
             for p in (event.src_path, getattr(event, "dest_path", "")):
                 if p:
@@ -465,4 +512,4 @@ def _observer(root: str, notify, poll: bool):
     return obs
 
 
-__all__ = ["LiveBatch", "Options", "Entry", "Snapshot"]
+__all__ = ["Entry", "LiveBatch", "Options", "Snapshot"]

@@ -88,11 +88,10 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         elif st == "unmatched":
             item["verdict"] = "check"
             s = stranger_of.get(e.rel)
-            reason = f.get("reason")
+            said = next((i for i in report["mismatches"] if e.rel in i["files"]), None)  # e.g. no face
             item["problems"] = problems(s["findings"]) if s else [{
-                "rule": "batch.no_face" if reason == "no face" else "batch.unmatched", "status": "fail",
-                "message": ("照片中没有检测到人脸" if zh else "no face found in this frame") if reason == "no face" else
-                ("未匹配到任何学生" if zh else "not matched to any student")}]
+                "rule": f"batch.{said['kind']}" if said else "batch.unmatched", "status": "fail",
+                "message": said["message"] if said else ("未匹配到任何学生" if zh else "not matched to any student")}]
         elif st == "unreadable":
             item["verdict"] = "retake"
             item["problems"] = [{"rule": "file.read", "status": "fail", "message": f.get("reason") or ""}]
@@ -101,7 +100,10 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         frames.append(item)
 
     current = None
-    latest = next((fr for fr in frames if fr["status"] in FRAME_STATUSES), None)
+    # the latest frame taken while watching; a backlog judged after it (a half-full folder) is older
+    live = {frame_id(e.rel) for e in entries if e.live}
+    people = [fr for fr in frames if fr["status"] in FRAME_STATUSES]
+    latest = next((fr for fr in people if fr["id"] in live), people[0] if people else None)
     if latest is not None:
         s = row_of.get(latest["shot_no"]) if latest["shot_no"] is not None else None
         if s is not None:
