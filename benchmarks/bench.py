@@ -5,6 +5,7 @@ Run from the repository root (needs ``../shared/faces`` for the London photos)::
     python benchmarks/bench.py            # the full run (minutes; 500/2,000-file shoots)
     python benchmarks/bench.py --quick    # a small run while developing (~1 min)
     python benchmarks/bench.py --profile camera   # pyinstrument profile of the check
+    python benchmarks/bench.py --quick --camera --cpu   # only (c) vs its floor, in CPU time
 
 What it measures, in one run on one machine:
 
