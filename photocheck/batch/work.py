@@ -82,6 +82,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
     from ..errors import PhotoError
     from ..export import export_upload
     from ..spec import load_spec
+    from .session import session_measures
 
     rec: dict = {"v": RECORD_VERSION, "sha256": sha256, "rel": rel, "experimental": experimental}
     spec = load_spec("original", experimental=experimental)
@@ -104,6 +105,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
+    rec["session"] = session_measures(a, path)  # what the lights and camera set: the session rules read it
     if rep_ok and a.face is not None:
         data = export_upload(path, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
