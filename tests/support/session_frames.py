@@ -46,8 +46,9 @@ class Setup:
 
 
 LONDON = Setup()
-# another studio: key from the right at 30°, more fill, a deeper blue backdrop lit more evenly
-OTHER = Setup(key=1.0, fill=0.8, azimuth=30.0, key_left=False, backdrop=(0.07, 0.36, 0.85), fall_v=0.12, fall_h=0.04)
+# another studio: key from the right at 30°, more fill, a backdrop lit brighter and more evenly, so
+# that it records as the CHSI blue itself (sRGB ≈ 100, 197, 255: blue clipped, as on most real shoots)
+OTHER = Setup(key=1.0, fill=0.8, azimuth=30.0, key_left=False, backdrop=(0.15, 1.25, 5.0), fall_v=0.12, fall_h=0.04)
 
 # fault → function of the session's Setup and the strength
 FAULTS = {
