@@ -7,6 +7,7 @@ import numpy as np
 
 from .baseline import Frame as SessionFrame
 from .baseline import judge_session
+from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle
 from .journal import Journal
@@ -25,10 +26,12 @@ def finding(kind: str, msg: str, status: str = "fail", value=None) -> dict:
 
 def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref_files, cfg, lang,
                  shots, log, references, registration: Registration | None = None,
-                 joins: list[RowJoin] | None = None) -> tuple[dict, dict]:
+                 joins: list[RowJoin] | None = None, trust_order: bool = False) -> tuple[dict, dict]:
     """(records by file name, the report dict). ``joins``: what :func:`photocheck.batch.join.join_log`
     decided per log row, when a registration form was given; rows it left unresolved are settled by
-    the face here, or reported with their candidates."""
+    the face here, or reported with their candidates. A row matched by order only (no face, time or
+    file-name evidence) is ``unverified``; ``trust_order`` (the operator checked the shoot) lets it be
+    ``ok`` with ``order_trusted`` set, and the report says so."""
     zh = lang == "zh"
     recs = {}
     for f in files:  # the record is keyed by content; the name is today's name of the file
@@ -42,24 +45,25 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             file_status[f.rel] = {"status": "not_image", "reason": f.reason}
         elif f.kind == "unreadable":
             file_status[f.rel] = {"status": "unreadable", "reason": f.reason}
-            issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{f.reason}）", f"cannot read {f.rel} ({f.reason})"))
+            issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{say(f.reason, 'zh')}）", f"cannot read {f.rel} ({f.reason})"))
         elif f.duplicate_of:
-            file_status[f.rel] = {"status": "duplicate", "duplicate_of": f.duplicate_of, "reason": "same bytes"}
+            file_status[f.rel] = {"status": "duplicate", "duplicate_of": f.duplicate_of, "reason": _SAME_BYTES}
         else:
             r = recs.get(f.rel)
             if r is None or r.get("kind") == "unreadable":
-                err = (r or {}).get("error") or {"zh": "未分析", "en": "not analysed"}
-                file_status[f.rel] = {"status": "unreadable", "reason": err["zh"] if zh else err["en"]}
+                err = (r or {}).get("error") or {"zh": "未分析", "en": "not analysed", "code": "not_analysed"}
+                file_status[f.rel] = {"status": "unreadable", "reason": Said(err["en"], err["zh"], err.get("code"))}
                 issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{err['zh']}）", f"cannot read {f.rel} ({err['en']})"))
     good = sorted((recs[f.rel] for f in files if f.rel not in file_status), key=lambda r: keep_order(r["rel"]))
     dups = content_duplicates(good, cfg)
     for rel, orig in dups.items():
-        file_status[rel] = {"status": "duplicate", "duplicate_of": orig, "reason": "same image"}
+        file_status[rel] = {"status": "duplicate", "duplicate_of": orig, "reason": _SAME_IMAGE}
     for f in files:
         if file_status.get(f.rel, {}).get("status") == "duplicate":
-            issues.append(Issue("duplicate", [], [f.rel, file_status[f.rel]["duplicate_of"]],
-                                f"{f.rel} 与 {file_status[f.rel]['duplicate_of']} 是同一张照片（{'内容相同' if file_status[f.rel]['reason'] == 'same image' else '文件相同'}），已忽略副本。",
-                                f"{f.rel} is the same photo as {file_status[f.rel]['duplicate_of']} ({file_status[f.rel]['reason']}); the copy is ignored."))
+            st = file_status[f.rel]
+            issues.append(Issue("duplicate", [], [f.rel, st["duplicate_of"]],
+                                f"{f.rel} 与 {st['duplicate_of']} 是同一张照片（{st['reason'].zh}），已忽略副本。",
+                                f"{f.rel} is the same photo as {st['duplicate_of']} ({st['reason']}); the copy is ignored."))
 
     # frames for matching: readable, not duplicates, with a face
     candidates = [recs[f.rel] for f in files if f.rel not in file_status]
@@ -69,7 +73,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     order = {f.rel: k for k, f in enumerate(files)}
     for r, s in zip(candidates, seconds):
         if r.get("embedding") is None:
-            file_status[r["rel"]] = {"status": "unmatched", "reason": "no face"}
+            file_status[r["rel"]] = {"status": "unmatched", "reason": _NO_FACE}
             issues.append(Issue("no_face", [], [r["rel"]], f"{r['rel']} 中没有检测到人脸，未参与匹配。", f"no face found in {r['rel']}; not matched."))
             continue
         frames.append(Frame(r["rel"], s, np.array(r["embedding"], np.float32), order[r["rel"]], shot_from_name(r["rel"], shot_keys)))
@@ -101,6 +105,8 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         if rj is not None and not rj.decided:
             settle(rj, row, m.subjects[rm.subject].embedding if rm.subject is not None else None, ref_by_id,
                    cfg["identity"]["same_person"], taken)
+            if not references and rj.why_not == "no_reference":
+                rj.why_not = "no_references"  # none were given at all: say that, not "the candidates have none"
             taken |= {rj.student.student_id} if rj.student else set()
         entry = _row_entry(row, roster)
         findings = []
@@ -115,9 +121,16 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")
-            status = rm.state if rm.state != "ok" else ("ok" if rec.get("ok") and rec.get("upload_ok") else "failed")
-            if status == "ok" and any(f["status"] == "fail" for f in session_found.get(chosen, [])):
-                status = "failed"  # a clear session fault (the flash did not fire…): retake, no upload
+            # a clear session fault (the flash did not fire…) is a retake, like a failed rule: no upload
+            session_fail = any(f["status"] == "fail" for f in session_found.get(chosen, []))
+            photo_ok = bool(rec.get("ok") and rec.get("upload_ok")) and not session_fail
+            entry["photo_ok"] = photo_ok
+            if rm.state == "unverified" and not trust_order:
+                status = "unverified"  # whose photo this is was never checked: not ok, whatever the rules say
+            elif rm.state in ("ok", "unverified"):
+                status = "ok" if photo_ok else "failed"
+            else:
+                status = rm.state
         else:
             status = rm.state
         if rm.candidates:
@@ -129,6 +142,12 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             findings.append(finding("ambiguous", iss.zh if zh else iss.en))
         if rj is not None:
             status = _join_verdict(rj, entry, status, findings, issues, lang)
+        if status == "unverified":
+            findings.append(_unverified_finding(row.shot_no, entry["photo_ok"], lang))
+        elif rm.state == "unverified" and status in ("ok", "failed"):  # --trust-order: the operator vouches for the order
+            entry["order_trusted"] = True
+            findings.append(finding("unverified", "按拍摄顺序对应，未经人脸、时间或拍摄号核实；因使用了 --trust-order，按顺序处理。" if zh else
+                                    "matched by order only, not verified by face, time or shot number; processed by order because of --trust-order.", "warn"))
         entry["status"] = status
         entry["matched_by"] = rm.how or None
         entry["similarity"] = None if rm.similarity is None else round(rm.similarity, 3)
@@ -155,33 +174,54 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             item["duplicate_of"] = st["duplicate_of"]
             item["shot_no"] = file_status.get(st["duplicate_of"], {}).get("shot_no")
         if st.get("reason"):
-            item["reason"] = st["reason"]
+            item["reason"] = say(st["reason"], lang)
+            if getattr(st["reason"], "code", None):
+                item["reason_code"] = st["reason"].code
         rec = by_rel.get(f.rel)
         if rec:
             item["time"] = rec.get("exif_time")
         file_list.append(item)
 
+    unverified = [s for s in students if s["status"] == "unverified"]
+    if unverified:
+        shots_zh, shots_en = "、".join(s["shot_no"] for s in unverified), ", ".join(s["shot_no"] for s in unverified)
+        issues.insert(0, Issue(
+            "unverified", [s["shot_no"] for s in unverified], [s["file"] for s in unverified],
+            f"{len(unverified)} 名学生的照片只是按拍摄顺序对应的，未经核实（拍摄号 {shots_zh}）：没有参考照片、记录时间或拍摄号卡，"
+            "若有人缺拍、又拍了记录外的人，姓名会整体错位而看不出来。合格的照片放在 review/ 而不是 upload/：请对照报告中的缩略图逐一确认。"
+            "要自动核实，请用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡，然后重新运行；整场核对无误可加 --trust-order。",
+            f"{len(unverified)} students' photos were matched by shooting order only, not verified (shots {shots_en}): no reference "
+            "photos, log times or shot-number cards, so a missing student plus a person not in the log would shift the names unseen. "
+            "Passing photos are in review/, not upload/: confirm each against its thumbnail in the report. To verify automatically, "
+            "give --references (enrollment photos), log times, or shot-number cards in the photos, and run again; after checking the "
+            "whole shoot, --trust-order exports by order."))
+    trusted = [s["shot_no"] for s in students if s.get("order_trusted")]
     counts = {}
-    for s in students:
+    for s in sorted(students, key=lambda s: _STATUS_ORDER.get(s["status"], 9)):
         counts[s["status"]] = counts.get(s["status"], 0) + 1
     fcounts = {}
     for f in file_list:
         fcounts[f["status"]] = fcounts.get(f["status"], 0) + 1
     notes = list(roster.notes) + (registration.notes if registration else []) + list(m.notes)
-    notes += [zh_en[0] if zh else zh_en[1] for zh_en in session_notes]
+    notes += [Said(en, zh_, "session_too_small") for zh_, en in session_notes]
     if ref_missing:
-        notes.append(f"no usable reference photo for shot(s) {', '.join(ref_missing)}")
+        notes.append(Said(f"no usable reference photo for shot(s) {', '.join(ref_missing)}",
+                          f"拍摄号 {'、'.join(ref_missing)} 没有可用的参考照片", "no_reference_photo"))
+    notes = [say(n, lang) for n in notes]
     report = {
         "photocheck_batch": 1,
         "shots": str(shots), "log": str(log), "references": str(references) if references else None,
         "summary": {"log_rows": len(roster.rows), "files": len(files), "students": counts, "files_by_status": fcounts,
-                    "clock_offset_s": None if m.clock_offset is None else round(m.clock_offset, 1)},
+                    "clock_offset_s": None if m.clock_offset is None else round(m.clock_offset, 1),
+                    "unverified": len(unverified), "trusted_order": len(trusted)},
         "mismatches": [i.to_dict(lang) for i in issues],
         "notes": notes,
         "columns": roster.columns,
         "students": students,
         "files": file_list,
     }
+    if trust_order:
+        report["trust_order"] = {"shot_nos": trusted}
     if registration is not None:
         report["roster"] = _roster_summary(registration, joins)
         report["summary"]["not_photographed"] = len(report["roster"]["not_photographed"])
@@ -196,6 +236,28 @@ def _session_findings(records: list[dict], cfg) -> tuple[dict[str, list[dict]], 
     return judge_session(frames, cfg["session"]) if frames else ({}, [])
 
 
+_SAME_BYTES = Said("same bytes", "文件相同", "same_bytes")
+_SAME_IMAGE = Said("same image", "内容相同（重新保存或缩放的副本）", "same_image")
+_NO_FACE = Said("no face", "没有检测到人脸", "no_face")
+
+_STATUS_ORDER = {"ok": 0, "unverified": 1, "failed": 2, "mismatch": 3, "missing": 4, "unmatched": 5}
+
+
+def _unverified_finding(shot_no: str, photo_ok: bool, lang: str) -> dict:
+    """Why a row matched by order only is not ok, and what would verify it."""
+    if lang == "zh":
+        where = "照片合格，已放入 review/（未放入 upload/），请对照缩略图目视确认是否本人。" if photo_ok else "请对照缩略图目视确认是否本人。"
+        msg = (f"未核实：这张照片只是按拍摄顺序对应到拍摄号 {shot_no}，没有人脸、时间或拍摄号证据，可能是别人。{where}"
+               "要核实：用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡。")
+    else:
+        where = ("The photo passes and is in review/ (not upload/): confirm by eye that it is this student. " if photo_ok
+                 else "Confirm by eye against the thumbnail that it is this student. ")
+        msg = (f"unverified: this photo was given to shot {shot_no} by shooting order only, with no face, time or shot-number "
+               f"evidence; it may be someone else. {where}"
+               "To verify: give --references (enrollment photos), log times, or shot-number cards in the photos.")
+    return finding("unverified", msg)
+
+
 def _join_verdict(rj: RowJoin, entry: dict, status: str, findings: list[dict], issues: list[Issue], lang: str) -> str:
     """Put what the join decided on a student entry; a row whose student is not decided becomes a
     mismatch (when it has a photo) and a problem at the top of the report. Returns the status."""
@@ -208,7 +270,7 @@ def _join_verdict(rj: RowJoin, entry: dict, status: str, findings: list[dict], i
     if rj.decided:
         return status
     issues.append(Issue("roster", [entry["shot_no"]], [f for f in [entry["file"], *entry["retakes"]] if f], zh, en))
-    return "mismatch" if status in ("ok", "failed") else status
+    return "mismatch" if status in ("ok", "failed", "unverified") else status
 
 
 def _roster_summary(registration: Registration, joins: list[RowJoin]) -> dict:
