@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .baseline import Frame as SessionFrame
-from .baseline import judge_session
+from .baseline import judge_session, session_words
 from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle
@@ -117,7 +117,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             findings += pick_lang([f for f in rec["findings"] if f["status"] not in ("pass", "skip")], lang)
             seen_rules = {f["rule"] for f in findings}
             findings += pick_lang([f for f in rec.get("upload_findings", []) if f["rule"] not in seen_rules], lang)
-            findings += pick_lang(session_found.get(chosen, []), lang)
+            findings += session_words(session_found.get(chosen, []), lang)
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")
@@ -164,7 +164,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
                          "retakes": retakes, "output": None, "thumbnail": rec.get("thumb"), "matched_by": None, "similarity": None,
                          "findings": [finding(kind.kind if kind else "unmatched",
                                                (kind.zh if zh else kind.en) if kind else ("未匹配到任何学生" if zh else "not matched to any student"))]
-                         + pick_lang(session_found.get(chosen, []), lang)})
+                         + session_words(session_found.get(chosen, []), lang)})
 
     file_list = []
     for f in files:

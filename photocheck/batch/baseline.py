@@ -173,6 +173,12 @@ def judge_frame(m: dict, others: list[dict], cfg: dict) -> list[dict]:
     return out
 
 
+def session_words(findings: list[dict], lang: str) -> list[dict]:
+    """Session findings in the shape of ``photocheck check --json``'s, worded in ``lang``."""
+    return [{"rule": f["rule"], "status": f["status"], "value": f["value"], "limit": f["limit"],
+             "message": f["message"] if lang == "zh" else f["message_en"]} for f in findings]
+
+
 def judge_session(frames: list[Frame], cfg: dict) -> tuple[dict[str, list[dict]], list[tuple[str, str]]]:
     """Session findings per frame name, and notes (Chinese, English) on the sessions too small to
     judge. ``cfg``: the ``[session]`` table of the batch settings."""
