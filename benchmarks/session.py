@@ -63,7 +63,8 @@ MORE_OTHER = ("deepface__img11.jpg", "openface__adams.jpg", "deepface__img45.jpg
 
 
 def sessions() -> dict[str, dict]:
-    """name → {"setup": Setup, "frames": [(frame id, photo path, skin-tone group, sex or None)]}."""
+    """name → {"setup": Setup, "frames": [(frame id, photo path, skin-tone group, sex or None)]}.
+    ``london_other_light``: the London faces in the other studio (its light, its backdrop)."""
     from support import session_frames as S
     from support.compose import IMAGES, london, london_info
 
@@ -73,7 +74,8 @@ def sessions() -> dict[str, dict]:
     lon = [(f"{fid}_{e}", str(london(fid, e)), info[fid]["face_eth"], info[fid]["face_gender"])
            for fid in sorted(info) for e in ("03", "08")]
     other = [(b.rsplit(".", 1)[0], str(IMAGES / b), None, None) for b in BASES + MORE_OTHER]
-    return {"london": {"setup": S.LONDON, "frames": lon}, "other": {"setup": S.OTHER, "frames": other}}
+    return {"london": {"setup": S.LONDON, "frames": lon}, "other": {"setup": S.OTHER, "frames": other},
+            "london_other_light": {"setup": S.OTHER, "frames": lon}}
 
 
 def _analyse(data: bytes, full: bool) -> dict:
@@ -208,6 +210,12 @@ def tables(rows: list[dict]) -> str:
         kf, _ = _rate(rs, lambda r: "fail" in r["flags"].values())
         cl.append(f"{_pct(k, t)} (fail {kf})")
     out.append("| **clean frames flagged** | | " + " | ".join(cl) + " |")
+    cl = []
+    for n in names:
+        rs = [r for r in full if r["session"] == n and r["kind"] == "clean" and r["single_ok"]]
+        k, t = _rate(rs, lambda r: bool(r["flags"]))
+        cl.append(_pct(k, t))
+    out.append("| **clean frames that pass every single-photo rule, flagged** | | " + " | ".join(cl) + " |")
     out.append("")
     out.append("By skin-tone group (full session, leave-one-out): clean frames flagged, and faults of 1 stop / 500 K or more flagged.")
     out.append("")
@@ -220,6 +228,12 @@ def tables(rows: list[dict]) -> str:
                 c = _rate([r for r in rs if r["kind"] == "clean"], lambda r: bool(r["flags"]))
                 f = _rate([r for r in rs if (r["kind"], r["strength"]) in TARGET], lambda r: bool(r["flags"]))
                 out.append(f"| {n} | {key}: {g} | {_pct(*c)} | {_pct(*f)} |")
+    flagged = [r for r in full if r["kind"] == "clean" and r["flags"]]
+    if flagged:
+        out.append("")
+        out.append("Clean frames flagged: " + "; ".join(
+            f"{r['session']} {r['frame']} ({', '.join(f'{k} {v}' for k, v in r['flags'].items())}"
+            f"{'' if r['single_ok'] else ', fails a single-photo rule too'})" for r in flagged) + ".")
     out.append("")
     out.append("By session size (the number of other passing frames in the baseline; random draws of the London and other sessions' clean frames):")
     out.append("")
