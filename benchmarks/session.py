@@ -2,10 +2,11 @@
 in linear light before the camera's tone curve; catch and false-flag rates per fault, strength,
 session size and skin-tone group.
 
-Two sessions, made by ``tests/support/session_frames.py``:
+Three sessions, made by ``tests/support/session_frames.py``:
 
 * **London** (calibration): the 12 London faces, neutral and smiling (24 frames), one studio:
   key 45° from the image-left, frontal fill, a light-blue backdrop lit brighter at the top;
+* **London, other light** (check, not tuned on): the same London frames in the other studio below;
 * **other** (check, not tuned on): the 14 held-out real portraits of ``cases_heldout.py`` and six
   more (``MORE_OTHER``): other people, cameras and light in their own photos, 20 frames, in another
   studio: key 30° from the right, more fill, a backdrop lit so that it records as the CHSI blue

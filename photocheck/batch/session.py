@@ -56,7 +56,7 @@ def planck_xy(kelvin: float) -> tuple[float, float]:
     """CIE 1931 xy of a blackbody at ``kelvin`` (1667–25000 K; Kim et al.'s cubic fit).
 
     >>> [round(v, 4) for v in planck_xy(5500)]
-    [0.3324, 0.3474]
+    [0.3323, 0.341]
     """
     t = float(kelvin)
     if t <= 4000:
