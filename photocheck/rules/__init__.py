@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..analysis import Analysis
-from ..spec import Limit
+from ..spec import Limit, limit_words
 
 if TYPE_CHECKING:
     from ..report import Status
@@ -47,21 +47,23 @@ class Rule:
     needs_face: bool = True
     profiles: frozenset[str] = frozenset({"upload", "original"})
     needs_references: bool = False
-    limit_fields: Callable[[Limit], dict[str, Any]] | None = None  # more limit fields for the words
+    # the limit in the unit people read (file.size: bytes → {max_kb}); load_spec attaches it to the Limit
+    limit_fields: Callable[[Limit], dict[str, str]] | None = None
 
     def fields(self, limit: Limit | None) -> dict[str, Any]:
         """What the words may name about the limit in force: ``{limit}`` (as text), ``{min}``,
-        ``{max}``, ``{warn_min}``, ``{warn_max}``, its parameters, and the rule's ``limit_fields``
-        (the same limit in the unit people read, e.g. bytes as KB)."""
+        ``{max}``, ``{warn_min}``, ``{warn_max}``, its parameters, and the rule's ``limit_fields``."""
         if limit is None:
             return {}
-        extra = self.limit_fields(limit) if self.limit_fields else {}
-        return {**limit.fields(), "limit": limit.describe(), **extra}
+        return {**limit.fields(), "limit": limit.describe()}
 
     def words(self, key: str, lang: str, value: Any, limit: Limit | None, params: dict[str, Any]) -> str:
         """The message ``key`` in ``lang`` for a finding: the limit's fields, ``{value}``, then the
         measurement's own ``params``."""
-        return self.message(key, lang, {**self.fields(limit), "value": value} | params)
+        fields = self.fields(limit)
+        if "limit" in fields:  # "(warn < 0.5)" in a Chinese sentence reads as English: say it in lang
+            fields["limit"] = limit_words(fields["limit"], lang)
+        return self.message(key, lang, {**fields, "value": value} | params)
 
     def message_key(self, side: str | None) -> str:
         """The key of the message a finding with ``side`` gets: the side's own, else "fail", else
