@@ -17,6 +17,7 @@ session has the same curve, so the comparison between frames holds.
 
 from __future__ import annotations
 
+import io
 import os
 from functools import lru_cache
 
@@ -122,15 +123,15 @@ def white_balance_shift(base_rgb: np.ndarray, frame_rgb: np.ndarray, usable: np.
     return float(REFERENCE_K - k)
 
 
-def camera_id(path: str | os.PathLike | None) -> str | None:
-    """The camera that took the file: EXIF make, model and body serial number (only the header
-    is read); None when the file says nothing."""
-    if path is None:
+def camera_id(source: str | os.PathLike | bytes | None) -> str | None:
+    """The camera that took the file (its path or its bytes): EXIF make, model and body serial
+    number (only the header is read); None when the file says nothing."""
+    if source is None:
         return None
     try:
         from PIL import Image
 
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
             exif = im.getexif()
             sub = exif.get_ifd(0x8769)
             parts = [str(exif.get(0x010F) or "").strip(), str(exif.get(0x0110) or "").strip(),
@@ -254,19 +255,19 @@ def _lstar_to_y(lstar: float) -> float:
     return ((lstar + 16) / 116) ** 3 if lstar > 8 else lstar / 903.3
 
 
-def session_measures(a, path: str | os.PathLike | None = None) -> dict:
+def session_measures(a, source: str | os.PathLike | bytes | None = None) -> dict:
     """The frame's session measures (a small JSON-able dict), computed once from its analysis:
-    ``camera`` (EXIF make/model/serial of ``path``, or None), ``backdrop`` (scene-light RGB in
-    log2, clipped shares, luminance in stops, fall-off top/low and left/right in stops) and
-    ``face`` (eye-white reference in stops, side-to-side ratio in stops, skin in stops); a part
-    that cannot be measured is None.
+    ``camera`` (EXIF make/model/serial of the file ``source``, its path or bytes, or None),
+    ``backdrop`` (scene-light RGB in log2, clipped shares, luminance in stops, fall-off top/low and
+    left/right in stops) and ``face`` (eye-white reference in stops, side-to-side ratio, light slope
+    and skin in stops); a part that cannot be measured is None.
 
     >>> from photocheck import analyse
     >>> m = session_measures(analyse("samples/shoot/shots/DSC_0412.JPG", profile="original"))
     >>> sorted(m)
     ['backdrop', 'camera', 'face']
     """
-    out: dict = {"camera": camera_id(path)}
+    out: dict = {"camera": camera_id(source)}
     for part, measure in (("backdrop", _backdrop), ("face", _face)):
         try:
             out[part] = measure(a)
