@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .cli import rules_markdown
+from .cli.rules import rules_markdown
 
 HEAD = """# Rules
 

@@ -102,7 +102,7 @@ def test_sample_matching_is_exact(sample):
     assert s["9"]["status"] == "missing" and s["6"]["status"] == s["7"]["status"] == "mismatch"
     assert s["6"]["matched_by"] == s["7"]["matched_by"] == "swap"
     for k in ("1", "2", "3", "4", "5", "8", "10", "11", "12"):
-        assert s[k]["matched_by"] == "identity" and s[k]["similarity"] > 0.8, k
+        assert s[k]["matched_by"] == "face" and s[k]["similarity"] > 0.8, k
         assert s[k]["status"] in ("ok", "failed") and consistent_verdict(s[k]), k
     strangers = [x for x in sample.students if x["shot_no"] is None]
     assert [(x["status"], x["file"]) for x in strangers] == [("unmatched", "DSC_0417.JPG")]
@@ -250,8 +250,8 @@ def test_files_renamed_by_shot_number_override_the_order(tmp_path, sample):
     os.rename(shots / "DSC_0420.JPG", shots / "006.JPG")
     r = run_batch(shots, LOG, seeded(tmp_path, sample), workers=1, references=REFS, progress=False, lang="en", settings=FAST)
     s = by_shot(r)
-    assert (s["6"]["file"], s["6"]["matched_by"]) == ("006.JPG", "name")
-    assert (s["7"]["file"], s["7"]["matched_by"]) == ("007.JPG", "name")
+    assert (s["6"]["file"], s["6"]["matched_by"]) == ("006.JPG", "file_name")
+    assert (s["7"]["file"], s["7"]["matched_by"]) == ("007.JPG", "file_name")
     assert s["6"]["status"] in ("ok", "failed") and consistent_verdict(s["6"])
     assert not any(i["kind"] == "swap" for i in r.report["mismatches"])
     assert s["5"]["file"] == "DSC_0418.JPG" and s["8"]["file"] == "DSC_0421.JPG"
@@ -388,7 +388,7 @@ def test_roster_joined_by_student_number_and_every_id_number_masked(tmp_path, sa
             assert st.id_number not in t and st.phone not in t, (n, st.student_id)
             assert st.id_number[:3] + "*" * 11 + st.id_number[-4:] in t, (n, st.student_id)
     rows = list(csv.reader(io.StringIO(texts["report.csv"])))
-    assert rows[0][11] == "roster_join" and {r[11] for r in rows[1:13]} == {"by student number"}
+    assert rows[0][12] == "student_number_from" and {r[12] for r in rows[1:13]} == {"student number: form, by student number"}
     assert [(r[1], r[3]) for r in rows[14:]] == [(i, "not in this log") for i in ("2026101", "2026107", "2026112", "2026203", "2026208")]
     assert "In the registration form, not in this log (5)" in texts["report.html"]
 

@@ -157,7 +157,7 @@ def test_csv_opens_in_chinese_excel_and_formulas_are_text():
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][:4] == ["拍摄号", "学号", "姓名", "结果"] and rows[0][-1] == "院系"
     assert rows[1][1] == "'=cmd|' /C calc'!A0" and rows[1][2] == "'@SUM(1+1)" and rows[1][-1].startswith("'+HYPERLINK")
-    assert rows[2][7] == "'-no photo" and rows[2][2] == "李娜"
+    assert rows[2][8] == "'-no photo" and rows[2][2] == "李娜"
     assert safe_cell(-3) == "'-3" and safe_cell("2026001") == "2026001"
 
 

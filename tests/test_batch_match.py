@@ -105,9 +105,9 @@ def test_count_mismatch_without_evidence_is_never_guessed():
     assert "3 people" in amb.en and "4 students" in amb.en
 
 
-def test_equal_counts_without_evidence_match_by_order_and_say_so():
+def test_equal_counts_without_evidence_match_by_order_and_are_never_ok():
     m = match(shoot([0, 1, 2], times=False), rows(3, times=False), {}, CFG)
-    assert [rm.how for rm in m.rows] == ["order"] * 3 and all(rm.state == "ok" for rm in m.rows)
+    assert [rm.how for rm in m.rows] == ["order"] * 3 and all(rm.state == "unverified" for rm in m.rows)
     assert any("no references" in n for n in m.notes)
 
 
@@ -153,7 +153,7 @@ def test_named_files_win_and_are_checked_against_reference():
     fr[1].shot_key = None
     refs = {j: person(j) for j in range(3)}
     m = match(fr, rows(3), refs, CFG)
-    assert m.rows[1].how == "name" and m.rows[1].state == "mismatch"  # person 2 is not row 2's student
+    assert m.rows[1].how == "file_name" and m.rows[1].state == "mismatch"  # person 2 is not row 2's student
     assert any(i.kind == "identity" for i in m.issues)
 
 
@@ -201,3 +201,13 @@ def test_perfectly_regular_pace_with_a_missing_end_row_is_not_guessed():
     # with references the faces settle it
     m = match(shoot([0, 1, 2]), rows(4), {j: person(j) for j in range(4)}, CFG)
     assert [rm.state for rm in m.rows] == ["ok", "ok", "ok", "missing"]
+
+
+def test_missing_student_and_stranger_with_equal_counts_are_unverified_not_ok():
+    # person 1 was not photographed, person 9 (not in the log) was: by order 9 lands on row 2 and
+    # person 2 on row 3 … nothing shows it, so no row may be ok
+    m = match(shoot([0, 9, 2, 3], times=False), rows(4, times=False), {}, CFG)
+    assert [rm.state for rm in m.rows] == ["unverified"] * 4 and [rm.how for rm in m.rows] == ["order"] * 4
+    # one reference is enough to confirm its own row, and only that row
+    m = match(shoot([0, 9, 2, 3], times=False), rows(4, times=False), {0: person(0)}, CFG)
+    assert [(rm.state, rm.how) for rm in m.rows] == [("ok", "face")] + [("unverified", "order")] * 3

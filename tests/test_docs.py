@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from photocheck.cli import rules_markdown
+from photocheck.cli.rules import rules_markdown
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

@@ -28,7 +28,6 @@ from support.compose import compliant_upload, faces_available, london, on_backgr
 from support.serve import ServeProcess, check, request
 
 import photocheck
-from photocheck.web.answer import references_available
 from photocheck.web.app import MAX_UPLOAD_BYTES
 
 CHROMIUM = os.environ.get("PHOTOCHECK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -204,18 +203,11 @@ def test_bad_uploads_get_a_clear_message(page, photos, shots):
 
 
 def test_enrollment_slot(page, photos, shots):
-    """The optional second photo: the same file as the enrollment photo must not pass as a new photo
-    when the authenticity rules are installed; without them the page says it did not compare."""
+    """The optional second photo: the same file as the enrollment photo must not pass as a new photo,
+    and the page says it compared them."""
     verdict = _check(page, photos["phone"], ref=photos["phone"])
-    note = page.inner_text("#refnote")
-    if references_available():
-        from photocheck.rules import all_rules
-
-        if "authenticity.enrollment_reuse" not in {r.id for r in all_rules()}:
-            pytest.skip("authenticity rules not installed yet")
-        assert verdict == "fail" and page.locator('#problems li[data-rule="authenticity.enrollment_reuse"]').count() == 1
-    else:
-        assert "未检查" in note
+    assert verdict == "fail" and page.locator('#problems li[data-rule="authenticity.enrollment_reuse"]').count() == 1
+    assert "已与入学照片比对" in page.inner_text("#refnote")
     page.screenshot(path=str(shots / "laptop_reference.png"), full_page=True)
     # an enrollment "photo" that is not an image is its own problem: the new photo is still usable
     assert _check(page, photos["phone"], ref=photos["not_image"]) == "fixed"

@@ -23,10 +23,12 @@ def finding(kind: str, msg: str, status: str = "fail", value=None) -> dict:
 
 def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref_files, cfg, lang,
                  shots, log, references, registration: Registration | None = None,
-                 joins: list[RowJoin] | None = None) -> tuple[dict, dict]:
+                 joins: list[RowJoin] | None = None, trust_order: bool = False) -> tuple[dict, dict]:
     """(records by file name, the report dict). ``joins``: what :func:`photocheck.batch.join.join_log`
     decided per log row, when a registration form was given; rows it left unresolved are settled by
-    the face here, or reported with their candidates."""
+    the face here, or reported with their candidates. A row matched by order only (no face, time or
+    file-name evidence) is ``unverified``; ``trust_order`` (the operator checked the shoot) lets it be
+    ``ok`` with ``order_trusted`` set, and the report says so."""
     zh = lang == "zh"
     recs = {}
     for f in files:  # the record is keyed by content; the name is today's name of the file
@@ -111,7 +113,14 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")
-            status = rm.state if rm.state != "ok" else ("ok" if rec.get("ok") and rec.get("upload_ok") else "failed")
+            photo_ok = bool(rec.get("ok") and rec.get("upload_ok"))
+            entry["photo_ok"] = photo_ok
+            if rm.state == "unverified" and not trust_order:
+                status = "unverified"  # whose photo this is was never checked: not ok, whatever the rules say
+            elif rm.state in ("ok", "unverified"):
+                status = "ok" if photo_ok else "failed"
+            else:
+                status = rm.state
         else:
             status = rm.state
         if rm.candidates:
@@ -123,6 +132,12 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             findings.append(finding("ambiguous", iss.zh if zh else iss.en))
         if rj is not None:
             status = _join_verdict(rj, entry, status, findings, issues, lang)
+        if status == "unverified":
+            findings.append(_unverified_finding(row.shot_no, entry["photo_ok"], lang))
+        elif rm.state == "unverified" and status in ("ok", "failed"):  # --trust-order: the operator vouches for the order
+            entry["order_trusted"] = True
+            findings.append(finding("unverified", "按拍摄顺序对应，未经人脸、时间或拍摄号核实；因使用了 --trust-order，按顺序处理。" if zh else
+                                    "matched by order only, not verified by face, time or shot number; processed by order because of --trust-order.", "warn"))
         entry["status"] = status
         entry["matched_by"] = rm.how or None
         entry["similarity"] = None if rm.similarity is None else round(rm.similarity, 3)
@@ -154,8 +169,22 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             item["time"] = rec.get("exif_time")
         file_list.append(item)
 
+    unverified = [s for s in students if s["status"] == "unverified"]
+    if unverified:
+        shots_txt = ", ".join(s["shot_no"] for s in unverified)
+        issues.insert(0, Issue(
+            "unverified", [s["shot_no"] for s in unverified], [s["file"] for s in unverified],
+            f"{len(unverified)} 名学生的照片只是按拍摄顺序对应的，未经核实（拍摄号 {shots_txt}）：没有参考照片、记录时间或拍摄号卡，"
+            "若有人缺拍、又拍了记录外的人，姓名会整体错位而看不出来。合格的照片放在 review/ 而不是 upload/：请对照报告中的缩略图逐一确认。"
+            "要自动核实，请用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡，然后重新运行；整场核对无误可加 --trust-order。",
+            f"{len(unverified)} students' photos were matched by shooting order only, not verified (shots {shots_txt}): no reference "
+            "photos, log times or shot-number cards, so a missing student plus a person not in the log would shift the names unseen. "
+            "Passing photos are in review/, not upload/: confirm each against its thumbnail in the report. To verify automatically, "
+            "give --references (enrollment photos), log times, or shot-number cards in the photos, and run again; after checking the "
+            "whole shoot, --trust-order exports by order."))
+    trusted = [s["shot_no"] for s in students if s.get("order_trusted")]
     counts = {}
-    for s in students:
+    for s in sorted(students, key=lambda s: _STATUS_ORDER.get(s["status"], 9)):
         counts[s["status"]] = counts.get(s["status"], 0) + 1
     fcounts = {}
     for f in file_list:
@@ -167,17 +196,38 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         "photocheck_batch": 1,
         "shots": str(shots), "log": str(log), "references": str(references) if references else None,
         "summary": {"log_rows": len(roster.rows), "files": len(files), "students": counts, "files_by_status": fcounts,
-                    "clock_offset_s": None if m.clock_offset is None else round(m.clock_offset, 1)},
+                    "clock_offset_s": None if m.clock_offset is None else round(m.clock_offset, 1),
+                    "unverified": len(unverified), "trusted_order": len(trusted)},
         "mismatches": [i.to_dict(lang) for i in issues],
         "notes": notes,
         "columns": roster.columns,
         "students": students,
         "files": file_list,
     }
+    if trust_order:
+        report["trust_order"] = {"shot_nos": trusted}
     if registration is not None:
         report["roster"] = _roster_summary(registration, joins)
         report["summary"]["not_photographed"] = len(report["roster"]["not_photographed"])
     return by_rel, report
+
+
+_STATUS_ORDER = {"ok": 0, "unverified": 1, "failed": 2, "mismatch": 3, "missing": 4, "unmatched": 5}
+
+
+def _unverified_finding(shot_no: str, photo_ok: bool, lang: str) -> dict:
+    """Why a row matched by order only is not ok, and what would verify it."""
+    if lang == "zh":
+        where = "照片合格，已放入 review/（未放入 upload/），请对照缩略图目视确认是否本人。" if photo_ok else "请对照缩略图目视确认是否本人。"
+        msg = (f"未核实：这张照片只是按拍摄顺序对应到拍摄号 {shot_no}，没有人脸、时间或拍摄号证据，可能是别人。{where}"
+               "要核实：用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡。")
+    else:
+        where = ("The photo passes and is in review/ (not upload/): confirm by eye that it is this student. " if photo_ok
+                 else "Confirm by eye against the thumbnail that it is this student. ")
+        msg = (f"unverified: this photo was given to shot {shot_no} by shooting order only, with no face, time or shot-number "
+               f"evidence; it may be someone else. {where}"
+               "To verify: give --references (enrollment photos), log times, or shot-number cards in the photos.")
+    return finding("unverified", msg)
 
 
 def _join_verdict(rj: RowJoin, entry: dict, status: str, findings: list[dict], issues: list[Issue], lang: str) -> str:
@@ -192,7 +242,7 @@ def _join_verdict(rj: RowJoin, entry: dict, status: str, findings: list[dict], i
     if rj.decided:
         return status
     issues.append(Issue("roster", [entry["shot_no"]], [f for f in [entry["file"], *entry["retakes"]] if f], zh, en))
-    return "mismatch" if status in ("ok", "failed") else status
+    return "mismatch" if status in ("ok", "failed", "unverified") else status
 
 
 def _roster_summary(registration: Registration, joins: list[RowJoin]) -> dict:

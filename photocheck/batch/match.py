@@ -9,10 +9,12 @@
    the capture time against the log time (when the log has times; the camera's clock offset is
    estimated). With no evidence every match costs 0, so the order decides.
 4. Nothing is guessed silently: each match is *confirmed* (identity or time agrees), *contradicted*
-   (identity or time disagrees) or *by order*. Between two confirmed matches, if the run contains a
-   missing row, a stranger or a contradiction, the order-only matches there are not trusted: those
-   rows are reported as mismatches with the candidate photos, and the place where the alignment
-   breaks is named by shot numbers.
+   (identity or time disagrees) or *by order* (no evidence either way). Between two confirmed
+   matches, if the run contains a missing row, a stranger or a contradiction, the order-only matches
+   there are not trusted: those rows are reported as mismatches with the candidate photos, and the
+   place where the alignment breaks is named by shot numbers. Where the run is clean, an order-only
+   match is still only a guess that the counts agree — a missing student plus a stranger would
+   shift the names unseen — so its state is ``unverified``, never ``ok``.
 """
 
 from __future__ import annotations
@@ -62,8 +64,8 @@ class Issue:
 @dataclass
 class RowMatch:
     subject: int | None = None  # index into subjects, when the row got a photo
-    state: str = "missing"  # ok | missing | mismatch   (ok = matched and trusted)
-    how: str = ""  # name | identity | time | order | swap
+    state: str = "missing"  # ok | unverified | missing | mismatch   (ok = matched, confirmed by evidence)
+    how: str = ""  # file_name | face | time | order | swap | ambiguous | contradicted
     similarity: float | None = None  # to the reference
     time_residual: float | None = None  # s
     candidates: list[str] = field(default_factory=list)  # files, when the match cannot be trusted
@@ -302,7 +304,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         j = row_of_key[subjects[si].named]
         _, sim, _, verdict = full_cost.evidence(si, j)
         rm = result_rows[j]
-        rm.subject, rm.how, rm.similarity = si, "name", sim
+        rm.subject, rm.how, rm.similarity = si, "file_name", sim
         if verdict == "contradicted":
             rm.state = "mismatch"
             rm.issues.append(_identity_issue(rows[j], subjects[si], sim))
@@ -383,7 +385,8 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                 if st[0] == "match" and v in ("order", "unstable"):
                     j = row_j(st[2])
                     rm = result_rows[j]
-                    rm.subject, rm.state, rm.how, rm.similarity, rm.time_residual = subj_i(st[1]), "ok", "order", sim, res
+                    # no face, time or file-name evidence: the counts agree, nothing more (never "ok")
+                    rm.subject, rm.state, rm.how, rm.similarity, rm.time_residual = subj_i(st[1]), "unverified", "order", sim, res
                     assigned_subjects.add(subj_i(st[1]))
             for st, *_ in run:
                 if st[0] == "miss":
@@ -415,7 +418,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             j, si = row_j(st[2]), subj_i(st[1])
             rm = result_rows[j]
             rm.subject, rm.state, rm.similarity, rm.time_residual = si, "ok", sim, res
-            rm.how = "identity" if sim is not None and sim >= ident["same_person"] else "time"
+            rm.how = "face" if sim is not None and sim >= ident["same_person"] else "time"
             assigned_subjects.add(si)
         elif st[0] == "swap" and v == "confirmed":
             j1, j2 = row_j(st[2]), row_j(st[2] + 1)

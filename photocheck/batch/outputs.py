@@ -1,4 +1,5 @@
-"""Output files: upload/<name> for students who are ok, review/<name> for a swapped pair, named
+"""Output files: upload/<name> for students who are ok, review/<name> for a swapped pair and for a
+photo matched by order only (unverified: a person confirms it by eye), named
 from a template and log values that may never leave OUT_DIR; and the files a previous run left."""
 
 from __future__ import annotations
@@ -50,12 +51,14 @@ def output_name(template: str, row) -> tuple[str | None, str | None]:
 
 def write_outputs(report: dict, roster: Roster, journal: Journal, by_rel: dict, out: Path, template: str, force: bool,
                   lang: str) -> None:
-    """upload/<name> for ok students, review/<name> for mismatches with a passing photo (staff decide)."""
+    """upload/<name> for ok students, review/<name> for swaps and unverified matches with a passing photo
+    (staff decide): nothing whose student was not confirmed by evidence (or by ``--trust-order``)
+    is ever written to upload/."""
     zh = lang == "zh"
     rows = {r.shot_no: r for r in roster.rows}
     taken: dict[str, str] = {}
     for s in report["students"]:
-        if s["shot_no"] is None or s["file"] is None or s["status"] not in ("ok", "mismatch"):
+        if s["shot_no"] is None or s["file"] is None or s["status"] not in ("ok", "mismatch", "unverified"):
             continue
         if s.get("roster") and not s["roster"]["decided"]:
             continue  # who this is was not decided: a file named for a guessed student could show the wrong person

@@ -18,20 +18,33 @@ from .atomic import atomic_write
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
 
 STATUS_TEXT = {
-    "ok": ("合格", "ok"), "failed": ("不合格", "failed"), "missing": ("缺照片", "missing"),
+    "ok": ("合格", "ok"), "unverified": ("未核实", "unverified"), "failed": ("不合格", "failed"), "missing": ("缺照片", "missing"),
     "mismatch": ("需核对", "mismatch"), "unmatched": ("未匹配", "unmatched"),
     "used": ("已使用", "used"), "retake": ("重拍", "retake"), "duplicate": ("重复", "duplicate"),
     "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"),
     "not_photographed": ("不在本次记录", "not in this log"),
 }
 
-#: how a log row was joined to the registration form (``--roster``)
+#: how a row's photo was matched (``matched_by``): the evidence that this photo is this student
+MATCH_TEXT = {
+    "order": ("按顺序（未核实）", "by order (unverified)"), "face": ("按人脸", "by face"), "time": ("按时间", "by time"),
+    "file_name": ("按文件名拍摄号", "by shot number in the file name"), "card": ("按拍摄号卡", "by shot-number card"),
+    "swap": ("顺序颠倒（按人脸）", "swapped (by face)"), "ambiguous": ("无法确定", "cannot tell"),
+    "contradicted": ("证据不符", "evidence disagrees"),
+}
+#: ``matched_by: order`` when the operator passed ``--trust-order``
+TRUSTED_ORDER_TEXT = ("按顺序（--trust-order，未核实）", "by order (--trust-order, not verified)")
+
+#: how a log row was joined to the registration form (``--roster``) — where its student number came
+#: from, not how the photo was matched (that is ``matched_by``)
 JOIN_TEXT = {
-    "student_id": ("按学号", "by student number"), "name": ("按姓名", "by name"), "face": ("按人脸确认", "by face"),
+    "student_id": ("按学号匹配报名表", "form, by student number"), "name": ("按姓名匹配报名表", "form, by name"),
+    "face": ("按人脸在报名表中确认", "form, confirmed by face"),
     "not_registered": ("学号不在登记表", "number not registered"), "ambiguous": ("同名，未确定", "same name, not decided"),
     "near": ("姓名不在登记表", "name not registered"), "none": ("不在登记表", "not registered"),
     "conflict": ("学号与姓名不符", "number and name disagree"), "other_group": ("姓名属于其他院系", "name of another department"),
 }
+JOIN_PREFIX = ("学号来源：", "student number: ")
 
 
 KIND_TEXT = {
@@ -39,8 +52,17 @@ KIND_TEXT = {
     "swap": ("顺序颠倒", "swap"), "identity": ("不像本人", "identity"), "time": ("时间不符", "time"),
     "ambiguous": ("无法确定", "ambiguous"), "duplicate": ("重复文件", "duplicate"), "no_face": ("无人脸", "no face"),
     "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"), "stale_output": ("旧输出文件", "old output"),
-    "roster": ("登记表不符", "registration form"),
+    "roster": ("登记表不符", "registration form"), "unverified": ("未核实", "unverified"),
 }
+
+
+def match_text(s: dict, lang: str = "zh") -> str:
+    """How a student's photo was matched, as people read it ("" when it was not matched)."""
+    how = s.get("matched_by")
+    if not how:
+        return ""
+    pair = TRUSTED_ORDER_TEXT if how == "order" and s.get("order_trusted") else MATCH_TEXT.get(how, (how, how))
+    return pair[0 if lang == "zh" else 1]
 
 
 def safe_cell(value) -> str:
@@ -66,7 +88,7 @@ def join_text(join: dict | None, lang: str = "zh") -> str:
     if not join:
         return ""
     zh = lang == "zh"
-    text = JOIN_TEXT[join["how"]][0 if zh else 1]
+    text = JOIN_PREFIX[0 if zh else 1] + JOIN_TEXT[join["how"]][0 if zh else 1]
     if join.get("candidates"):
         text += ("：" if zh else ": ") + "; ".join(f"{c['student_id']} {c['name']}" + (f" ({c['department']})" if c.get("department") else "")
                                                   for c in join["candidates"])
@@ -81,23 +103,23 @@ def csv_bytes(report: dict, lang: str = "zh") -> bytes:
         for k in (s.get("extra") or {}):
             if k not in extra_cols:
                 extra_cols.append(k)
-    head = (["拍摄号", "学号", "姓名", "结果", "照片文件", "重拍文件", "输出文件", "问题", "采集码", "时间", "身份证号"] if zh else
-            ["shot_no", "student_id", "name", "status", "file", "retakes", "output", "problems", "code", "time", "id_number"])
+    head = (["拍摄号", "学号", "姓名", "结果", "匹配方式", "照片文件", "重拍文件", "输出文件", "问题", "采集码", "时间", "身份证号"] if zh else
+            ["shot_no", "student_id", "name", "status", "matched_by", "file", "retakes", "output", "problems", "code", "time", "id_number"])
     if "roster" in report:
-        head.append("登记表匹配" if zh else "roster_join")
+        head.append("学号来源" if zh else "student_number_from")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([safe_cell(h) for h in head + extra_cols])
     for s in report["students"]:
         problems = "; ".join(f["message"] or f["rule"] for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
-        row = [s.get("shot_no"), s.get("student_id"), s.get("name"), STATUS_TEXT[s["status"]][0 if zh else 1], s.get("file"),
+        row = [s.get("shot_no"), s.get("student_id"), s.get("name"), STATUS_TEXT[s["status"]][0 if zh else 1], match_text(s, lang), s.get("file"),
                "; ".join(s.get("retakes") or []), s.get("output"), problems, s.get("code"), s.get("time"), s.get("id_number")]
         if "roster" in report:
             row.append(join_text(s.get("roster"), lang))
         row += [(s.get("extra") or {}).get(k) for k in extra_cols]
         w.writerow([safe_cell(v) for v in row])
     for s in absent:  # registered students no log row is: one line each, after the log's rows
-        row = [None, s["student_id"], s["name"], STATUS_TEXT["not_photographed"][0 if zh else 1], None, None, None, None,
+        row = [None, s["student_id"], s["name"], STATUS_TEXT["not_photographed"][0 if zh else 1], None, None, None, None, None,
                None, None, s.get("id_number"), None]
         row += [(s.get("extra") or {}).get(k) for k in extra_cols]
         w.writerow([safe_cell(v) for v in row])
@@ -110,6 +132,9 @@ h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em}
 table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
 th{background:#f4f4f4;position:sticky;top:0} img{width:72px;border:1px solid #ccc}
 .st{font-weight:bold;white-space:nowrap} .ok{color:#1a7f37} .failed,.unreadable{color:#c62828} .missing,.mismatch,.unmatched,.duplicate{color:#b26a00}
+.unverified{color:#6a1b9a} .ok.trusted{color:#6a1b9a}
+.banner{border:2px solid #6a1b9a;background:#f6eefa;padding:.6em .8em;margin:1em 0}
+.confirm img{width:120px}
 .issues li{margin:.3em 0} .summary span{display:inline-block;margin-right:1.2em} small{color:#666}
 """
 
@@ -132,6 +157,37 @@ def html_text(report: dict, lang: str = "zh") -> str:
     sm = report["summary"]
     out.append("<p class='summary'>" + "".join(
         f"<span class='st {e(k)}'>{e(STATUS_TEXT[k][0 if zh else 1])}: {v}</span>" for k, v in sm["students"].items()) + "</p>")
+    trusted = [x for x in report["students"] if x.get("order_trusted")]
+    if trusted:
+        shots = ", ".join(x["shot_no"] for x in trusted)
+        out.append("<p class='banner'><b>" + e(t(
+            f"使用了 --trust-order：{len(trusted)} 名学生（拍摄号 {shots}）的照片只是按拍摄顺序对应的，没有经过人脸、时间或拍摄号核实，已按顺序处理并导出到 upload/。",
+            f"--trust-order was used: the photos of {len(trusted)} students (shots {shots}) were matched by shooting order only, "
+            "not verified by face, time or shot number, and were exported to upload/ by order.")) + "</b></p>")
+    unverified = [x for x in report["students"] if x["status"] == "unverified"]
+    if unverified:
+        out.append(f"<h2 class='unverified'>{t('未核实：请目视确认', 'Unverified: confirm by eye')} ({len(unverified)})</h2>")
+        out.append("<p class='banner'>" + e(t(
+            f"{len(unverified)} 名学生的照片只是按拍摄顺序对应的：没有参考照片、记录时间或拍摄号卡可以核实。若有人缺拍、又拍了记录外的人，"
+            "姓名会整体错位而看不出来。这些照片不在 upload/；合格的放在 review/。请对照每行的照片和记录确认是否本人，确认后自行移到 upload/；"
+            "或用 --references（学籍照片）、带扫码时间的记录、拍摄号卡重新运行；整场核对无误可加 --trust-order。",
+            f"The photos of {len(unverified)} students were matched by shooting order only: no reference photos, log times or "
+            "shot-number cards verify them. A missing student plus a person not in the log would shift the names unseen. None of "
+            "these photos is in upload/; those that pass are in review/. Check each photo against its log row and move it to upload/ "
+            "yourself; or run again with --references (enrollment photos), log times or shot-number cards; after checking the whole "
+            "shoot, --trust-order exports by order.")) + "</p>")
+        out.append("<table class='confirm'><tr>" + "".join(f"<th>{e(h)}</th>" for h in (
+            t("照片", "Photo"), t("拍摄号", "Shot"), t("姓名", "Name"), t("学号", "Student id"), t("记录中的其他信息", "Other log columns"),
+            t("文件", "File"))) + "</tr>")
+        for x in unverified:
+            img = f"<img alt='' src='data:image/jpeg;base64,{x['thumbnail']}'>" if x.get("thumbnail") else ""
+            more = [(k, x.get(k)) for k in ("code", "time")] + list((x.get("extra") or {}).items())
+            more_html = "<br>".join(f"{e(str(k))}: {e(str(v))}" for k, v in more if v)
+            out.append(f"<tr><td>{img}</td><td>{e(x.get('shot_no') or '—')}</td><td>{e(x.get('name') or '—')}</td>"
+                       f"<td>{e(x.get('student_id') or '—')}</td><td><small>{more_html}</small></td>"
+                       f"<td>{e(x.get('file') or '—')}" + (f"<br><small>→ {e(x['output'])}</small>" if x.get("output") else "")
+                       + "</td></tr>")
+        out.append("</table>")
     out.append(f"<h2>{t('需要处理的问题', 'Problems to resolve')} ({len(report['mismatches'])})</h2>")
     if report["mismatches"]:
         out.append("<ul class='issues'>" + "".join(
@@ -144,7 +200,7 @@ def html_text(report: dict, lang: str = "zh") -> str:
     out.append(f"<h2>{t('学生', 'Students')}</h2><table><tr>" + "".join(
         f"<th>{e(h)}</th>" for h in (t("照片", "Photo"), t("拍摄号", "Shot"), t("学号", "Student id"), t("姓名", "Name"),
                                      t("结果", "Verdict"), t("问题", "Problems"), t("文件", "Files"), t("身份证号", "ID number"))) + "</tr>")
-    order = {"mismatch": 0, "unmatched": 1, "missing": 2, "failed": 3, "ok": 4}
+    order = {"mismatch": 0, "unverified": 1, "unmatched": 2, "missing": 3, "failed": 4, "ok": 5}
     for s in sorted(report["students"], key=lambda s: order.get(s["status"], 5)):
         img = f"<img alt='' src='data:image/jpeg;base64,{s['thumbnail']}'>" if s.get("thumbnail") else ""
         probs = "".join(f"<li>{e(f['message'] or f['rule'])}</li>" for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
@@ -161,7 +217,9 @@ def html_text(report: dict, lang: str = "zh") -> str:
             said = f"{t('记录', 'log')}: {typed} · " if typed and typed != s.get("name") else ""
             name += f"<br><small>{e(said + join_text(s['roster'], lang))}</small>"
         out.append(f"<tr><td>{img}</td><td>{e(s.get('shot_no') or '—')}</td><td>{e(s.get('student_id') or '—')}</td>"
-                   f"<td>{name}</td><td class='st {e(s['status'])}'>{e(STATUS_TEXT[s['status']][0 if zh else 1])}</td>"
+                   f"<td>{name}</td><td class='st {e(s['status'])}{' trusted' if s.get('order_trusted') else ''}'>"
+                   f"{e(STATUS_TEXT[s['status']][0 if zh else 1])}"
+                   + (f"<br><small>{e(match_text(s, lang))}</small>" if s.get("matched_by") else "") + "</td>"
                    f"<td><ul>{probs}</ul></td><td>{files}</td><td>{e(s.get('id_number') or '')}</td></tr>")
     out.append("</table>")
     if report.get("roster"):

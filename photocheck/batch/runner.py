@@ -67,11 +67,14 @@ def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thu
 
 
 def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=False, scheduler=None,
-              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None, roster=None) -> BatchResult:
+              progress=True, name_template="{student_id}.jpg", lang="zh", settings=None, roster=None,
+              trust_order=False) -> BatchResult:
     """Run the whole batch and write ``OUT_DIR/upload/*.jpg``, ``report.json``, ``report.csv``,
     ``report.html``. ``settings``: a dict from :func:`load_settings` or a TOML file laid over
     ``photocheck/batch/settings.toml``. ``roster``: the registration form (.xls/.xlsx/.csv) joined to
-    the log (:mod:`photocheck.batch.join`). Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
+    the log (:mod:`photocheck.batch.join`). ``trust_order``: photos matched by shooting order only
+    (no face, time or shot-number evidence) go to upload/ instead of review/ — only for a shoot the
+    operator has checked; the report says so. Raises :class:`BatchUsageError` / :class:`RosterError` for bad arguments or
     inputs; :class:`BatchInterrupted` (or KeyboardInterrupt) when stopped — rerun to continue.
 
     >>> from photocheck.batch import run_batch
@@ -141,7 +144,7 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
                 bar.__exit__(None, None, None)
 
         by_rel, report = build_report(files, log_rows, journal, ref_files, cfg, lang, shots, log, references,
-                                      registration, joins)
+                                      registration, joins, trust_order)
         write_outputs(report, log_rows, journal, by_rel, out, name_template, force, lang)
         stale_outputs(report, out, lang)
         paths = reports.write_all(report, out, lang)

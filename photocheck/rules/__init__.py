@@ -74,11 +74,9 @@ def all_rules() -> list[Rule]:
 def _load_families() -> None:
     # Importing a family module registers its rules; the order here is the report order.
     import importlib
-    import importlib.util
 
     for family in ("file", "geometry", "background", "lighting", "quality", "face", "head", "authenticity"):
-        if importlib.util.find_spec(f"{__name__}.{family}") is not None:
-            importlib.import_module(f"{__name__}.{family}")
+        importlib.import_module(f"{__name__}.{family}")
 
 
 __all__ = ["Measurement", "Rule", "REGISTRY", "rule", "all_rules", "Limit"]

@@ -46,12 +46,6 @@ def _annotated_jpeg(a, rep) -> str | None:
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def references_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("photocheck.references") is not None
-
-
 def _measurements(a) -> dict[str, float] | None:
     if a is None or a.face is None:
         return None
@@ -86,9 +80,7 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
     refs = [reference] if reference else []
     r = fix(photo, lang="zh", references=refs, name=name, reference_names=[reference_name])
     out: dict[str, Any] = {"api": API_VERSION, "file": name, "made": r.data is not None, "unchanged": r.unchanged,
-                           "references": ("unreadable" if r.reference_errors else
-                                          "checked" if refs and references_available() else
-                                          "unavailable" if refs else "none")}
+                           "references": "unreadable" if r.reference_errors else "checked" if refs else "none"}
     if r.reference_errors:  # the enrollment photo's problem, not the new photo's
         e = r.reference_errors[0]
         en = e.en.rstrip(". ")
@@ -156,9 +148,7 @@ def warm_up() -> None:
     from ..inference import get_models
 
     m = get_models()
-    _ = m.yunet, m.landmarker, m.segmenter
-    if references_available():
-        _ = m.sface
+    _ = m.yunet, m.landmarker, m.segmenter, m.sface
     buf = io.BytesIO()
     Image.new("RGB", (480, 640), (100, 197, 255)).save(buf, "JPEG", quality=90)
     answer(buf.getvalue(), "warm-up.jpg")

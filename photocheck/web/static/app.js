@@ -127,9 +127,7 @@ function render(r) {
 
   const note = $("refnote");
   note.replaceChildren();
-  if (r.references === "unavailable") {
-    note.appendChild(both("此版本还不能比对入学照片，未检查是否翻用旧照片。", "This version cannot compare with the enrollment photo yet; re-use was not checked."));
-  } else if (r.references === "unreadable" && r.reference_error) {
+  if (r.references === "unreadable" && r.reference_error) {
     note.appendChild(both(r.reference_error.zh, r.reference_error.en));
   } else if (r.references === "checked") {
     note.appendChild(both("已与入学照片比对（结果见上面的问题和全部检查项）。", "Compared with the enrollment photo (see the problems and the full list)."));

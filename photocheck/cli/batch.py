@@ -6,6 +6,13 @@ import sys
 
 import click
 
+from ..batch.errors import BatchInterrupted, BatchUsageError
+from ..batch.reports import STATUS_TEXT, json_text
+from ..batch.roster import RosterError
+from ..batch.runner import run_batch
+from ..batch.settings import load_settings
+from . import exits, options
+
 
 @click.command("batch")
 @click.argument("shots_dir", type=click.Path(file_okay=False))
@@ -15,61 +22,58 @@ import click
               help="Registration form (XLS/XLSX/CSV with 学号 and 姓名) joined to the log by student number or name.")
 @click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
               help="Output folder (upload/, review/, report.json/.csv/.html).")
-@click.option("--references", type=click.Path(file_okay=False), help="Folder of reference photos named by student id.")
+@options.references_dir(help="Folder of reference photos named by student id.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--force", is_flag=True, help="Overwrite existing upload files whose content differs.")
 @click.option("--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (files must be readable by the workers).")
 @click.option("--name-template", default="{student_id}.jpg", show_default=True,
               help="Upload file name: {student_id} {name} {shot_no} {code}.")
-@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Report language.")
+@options.lang(help="Report language.")
 @click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
               help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
-@click.option("--experimental", is_flag=True,
-              help="Also run the experimental rules (settings [rules] experimental); their findings are warnings.")
-@click.option("--json", "as_json", is_flag=True, help="Print report.json to stdout instead of the summary.")
+@options.experimental(help="Also run the experimental rules (settings [rules] experimental); their findings are warnings.")
+@click.option("--trust-order", is_flag=True,
+              help="Export photos matched by shooting order only (no references, log times or shot-number cards) to "
+                   "upload/ instead of review/. Only for a shoot you have checked; the report says so.")
+@options.json(help="Print report.json to stdout instead of the summary.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")
-def batch(shots_dir, log, roster, out_dir, references, workers, force, scheduler, name_template, lang, settings_path,
-          experimental, as_json, exit_zero):
+def batch_cmd(shots_dir, log, roster, out_dir, ref_dir, workers, force, scheduler, name_template, lang, settings_path,
+              experimental, trust_order, as_json, exit_zero):
     """Match the camera files in SHOTS_DIR to the shot-number log, pick the best retake, check every
     photo and write upload-ready files plus report.json / report.csv / report.html.
 
-    Exit code: 0 every student ok, 1 some student needs attention, 2 usage or input error.
+    A photo matched only by shooting order (no references, no log times, no shot number in the file
+    name) is unverified: it goes to review/, not upload/, unless --trust-order.
+
+    Exit code: 0 every student ok, 1 some student needs attention (or is unverified), 2 usage or input error.
     Interrupted? Run the same command again: finished files are not analysed twice.
     """
-    from .roster import RosterError
-    from .errors import BatchInterrupted, BatchUsageError
-    from .runner import run_batch
-    from .settings import load_settings
-
     zh = lang == "zh"
     try:
         settings = load_settings(settings_path)
         if experimental:
             settings["rules"]["experimental"] = True
-        result = run_batch(shots_dir, log, out_dir, workers=workers, references=references, force=force,
+        result = run_batch(shots_dir, log, out_dir, workers=workers, references=ref_dir, force=force,
                            scheduler=scheduler, progress=not as_json, name_template=name_template, lang=lang,
-                           settings=settings, roster=roster)
+                           settings=settings, roster=roster, trust_order=trust_order)
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
-        sys.exit(2)
+        sys.exit(exits.USAGE)
     except (KeyboardInterrupt, BatchInterrupted) as e:
         msg = ("已中断。已完成的分析保存在输出文件夹中，重新运行同一命令即可继续。" if zh else
                "interrupted. Finished analyses are kept in the output folder; run the same command again to continue.")
         click.secho(msg + (f" ({e})" if str(e) else ""), fg="yellow", err=True)
-        sys.exit(130 if isinstance(e, KeyboardInterrupt) else 1)
+        sys.exit(exits.INTERRUPTED if isinstance(e, KeyboardInterrupt) else exits.FAIL)
     if as_json:
-        from .reports import json_text
-
         click.echo(json_text(result.report))
-        sys.exit(0 if exit_zero else result.exit_code)
-    print_summary(result, lang)
-    sys.exit(0 if exit_zero else result.exit_code)
+    else:
+        print_summary(result, lang)
+    sys.exit(exits.OK if exit_zero else result.exit_code)
 
 
 def print_summary(result, lang: str) -> None:
-    from .reports import STATUS_TEXT
-
+    """The students' and files' counts by status, the log/roster mismatches and where the report is."""
     zh = lang == "zh"
     rep = result.report
     sm = rep["summary"]
@@ -80,7 +84,17 @@ def print_summary(result, lang: str) -> None:
     fparts = [f"{STATUS_TEXT[k][0 if zh else 1]} {v}" for k, v in sm["files_by_status"].items()]
     sep = "，" if zh else ", "
     click.secho(("学生：" if zh else "students: ") + sep.join(parts), bold=True,
-                fg="green" if result.exit_code == 0 else "red")
+                fg="green" if result.exit_code == exits.OK else "red")
+    if sm.get("unverified"):
+        n = sm["unverified"]
+        click.secho(f"未核实 {n} 名：只按拍摄顺序匹配，照片在 review/ 而不在 upload/，请对照报告中的缩略图确认。" if zh else
+                    f"unverified: {n} student(s) matched by shooting order only; their photos are in review/, not upload/: "
+                    "confirm them against the thumbnails in the report.", fg="yellow", bold=True)
+    if sm.get("trusted_order"):
+        n = sm["trusted_order"]
+        click.secho(f"--trust-order：{n} 名学生只按拍摄顺序匹配、未经核实，已按顺序导出到 upload/。" if zh else
+                    f"--trust-order: {n} student(s) matched by shooting order only, not verified, exported to upload/ by order.",
+                    fg="yellow", bold=True)
     click.echo(("文件：" if zh else "files: ") + sep.join(fparts))
     if "roster" in rep:
         ro = rep["roster"]

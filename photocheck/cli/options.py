@@ -1,0 +1,75 @@
+"""Options shared by the commands, declared once (model: pip's ``cli/cmdoptions.py``).
+
+Each shared option is a factory: ``@options.lang()`` adds ``--lang`` as every command has it; keyword
+arguments change one attribute for one command (``@options.lang(help="Report language.")``) while
+the name, type and default stay the same everywhere.
+
+>>> import click
+>>> from photocheck.cli import options
+>>> @click.command()
+... @options.lang()
+... @options.spec()
+... def hello(lang, spec_path):
+...     click.echo(f"{lang} {spec_path}")
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+import click
+
+from ..spec import PROFILES, Spec, load_spec
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LANGS = ("zh", "en")
+
+#: Required background colours by name (sRGB). Blue first: it is the shipped limits' default.
+BACKGROUNDS: dict[str, tuple[int, int, int]] = {"blue": (100, 197, 255), "white": (255, 255, 255),
+                                                 "grey": (240, 240, 240)}
+
+
+def _option(*decls: str, **attrs: Any) -> Callable[..., Callable[[F], F]]:
+    """A factory of ``click.option(*decls, **attrs)`` whose attributes a command may override."""
+
+    def make(**overrides: Any) -> Callable[[F], F]:
+        return click.option(*decls, **{**attrs, **overrides})
+
+    return make
+
+
+lang = _option("--lang", type=click.Choice(LANGS), default="zh", show_default=True, help="Message language.")
+
+profile = _option("--profile", type=click.Choice(PROFILES), default="upload", show_default=True,
+                  help="upload: the final 480×640 file; original: a camera original (is a compliant crop possible?).")
+
+spec = _option("--spec", "spec_path", type=click.Path(dir_okay=False), help="TOML file overriding limits.")
+
+background = _option("--background", type=click.Choice(list(BACKGROUNDS)), default=None,
+                     help="Required background colour (default: the spec's, light blue).")
+
+reference = _option("--reference", "references", multiple=True, type=click.Path(dir_okay=False),
+                    help="Reference photo of the student (enrollment or earlier diploma photo) for the "
+                         "authenticity rules; repeatable.")
+
+references_dir = _option("--references", "ref_dir", type=click.Path(file_okay=False),
+                         help="Folder of reference photos named by student id (the checked photo's file stem).")
+
+experimental = _option("--experimental", is_flag=True,
+                       help="Also run the experimental rules (too many false alarms on real photos to be on by default).")
+
+json = _option("--json", "as_json", is_flag=True, help="Print JSON instead of the text report.")
+
+quiet = _option("--quiet", "-q", is_flag=True, help="Hide skipped rules.")
+
+
+def load_spec_or_usage(profile: str, spec_path: str | None, background: str | None = None, *,
+                       experimental: bool = False) -> Spec:
+    """The limits for ``profile`` with the ``--spec`` file and ``--background`` applied; a spec that
+    cannot be read or is invalid is a usage error (exit 2) naming the file, not a traceback."""
+    try:
+        return load_spec(profile, spec_path, background_rgb=BACKGROUNDS.get(background or ""),
+                         experimental=experimental)
+    except (OSError, ValueError) as e:
+        raise click.UsageError(f"cannot read spec {spec_path}: {e}") from None
