@@ -12,6 +12,7 @@ from .match import Frame, Issue, exif_seconds, match
 from .registration import Registration
 from .roster import Roster, _shot_key, natural_key
 from .scan import ScannedFile, keep_order, shot_from_name
+from .slates import find_slates, match_cards
 from .tables import mask_id
 from .work import pick_lang, score
 
@@ -67,7 +68,12 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     shot_keys = {_shot_key(r.shot_no) for r in roster.rows}
     frames = []
     order = {f.rel: k for k, f in enumerate(files)}
+    slates = find_slates(candidates, seconds, order, roster.rows)  # frames showing a shot-number card
     for r, s in zip(candidates, seconds):
+        sl = slates.get(r["rel"])
+        if sl is not None and not sl.portrait:  # a slate is never a portrait, never exported
+            file_status[r["rel"]] = {"status": "slate", "shot_no": sl.shot_no}
+            continue
         if r.get("embedding") is None:
             file_status[r["rel"]] = {"status": "unmatched", "reason": "no face"}
             issues.append(Issue("no_face", [], [r["rel"]], f"{r['rel']} 中没有检测到人脸，未参与匹配。", f"no face found in {r['rel']}; not matched."))
@@ -89,7 +95,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
                 refs[j] = embs[0] if len(embs) == 1 else np.stack(embs)
             else:
                 ref_missing.append(row.shot_no)
-    m = match(frames, roster.rows, refs, cfg)
+    m = match_cards(frames, roster.rows, refs, cfg, slates, match) if slates else match(frames, roster.rows, refs, cfg)
     issues = m.issues + issues
 
     by_rel = {r["rel"]: r for r in candidates}

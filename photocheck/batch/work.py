@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -79,6 +79,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
     ``lang`` is unused (records hold both languages); it stays for call compatibility.
     ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``)."""
     from ..analysis import analyse
+    from ..cards.reader import card_record
     from ..errors import PhotoError
     from ..export import export_upload
     from ..spec import load_spec
@@ -104,6 +105,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
+    rec["card"] = card_record(a, path)  # a shot-number card (slate) or a phone's QR code in the frame
     if rep_ok and a.face is not None:
         data = export_upload(path, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself

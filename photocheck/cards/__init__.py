@@ -14,4 +14,4 @@ from __future__ import annotations
 from .payload import CardError, CardText, card_text, parse_card_text, parse_range
 from .pdf import cards_pdf, write_cards
 
-__all__ = ["CardError", "CardText", "card_text", "parse_card_text", "parse_range", "cards_pdf", "write_cards"]
+__all__ = ["CardError", "CardText", "card_text", "cards_pdf", "parse_card_text", "parse_range", "write_cards"]

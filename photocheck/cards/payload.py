@@ -28,8 +28,8 @@ VERSION = 1
 MAX_SHOT_NO = 99999
 MAX_CARDS = 2000  # one run; a shoot of more students is printed in several runs
 MAX_SESSION = 10
-_SESSION_RE = re.compile(r"[A-Z0-9.\-]{0,%d}" % MAX_SESSION)
-_TEXT_RE = re.compile(r"PHOTOCHECK:SHOT:(\d+):([A-Z0-9.\-]{0,%d}):([1-9]\d{0,4})" % MAX_SESSION)
+_SESSION_RE = re.compile(rf"[A-Z0-9.\-]{{0,{MAX_SESSION}}}")
+_TEXT_RE = re.compile(rf"PHOTOCHECK:SHOT:(\d+):([A-Z0-9.\-]{{0,{MAX_SESSION}}}):([1-9]\d{{0,4}})")
 
 
 class CardError(ValueError):

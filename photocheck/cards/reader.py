@@ -100,7 +100,7 @@ def _full_gray(path: str) -> np.ndarray | None:
     try:
         with Image.open(path) as im:
             return np.asarray(ImageOps.exif_transpose(im).convert("L"))
-    except Exception:  # the working image was read; a second read failing only loses the refinement
+    except Exception:  # noqa: BLE001 — the working image was read; a second read failing only loses the refinement
         return None
 
 

@@ -41,9 +41,9 @@ def card_image(number: int, session: str = "", per_page: int = 4) -> np.ndarray:
     """One printed card, cut out along its cut marks, as RGB at ``PX_PER_MM``."""
     page = render_pages(cards_pdf([number], session, per_page))[0]
     b = card_boxes(per_page)[0]
-    x0, x1 = int(round(b.x * PX_PER_MM)), int(round((b.x + b.w) * PX_PER_MM))
-    y0 = int(round((PAGE_H - b.y - b.h) * PX_PER_MM))
-    y1 = int(round((PAGE_H - b.y) * PX_PER_MM))
+    x0, x1 = round(b.x * PX_PER_MM), round((b.x + b.w) * PX_PER_MM)
+    y0 = round((PAGE_H - b.y - b.h) * PX_PER_MM)
+    y1 = round((PAGE_H - b.y) * PX_PER_MM)
     return np.ascontiguousarray(page[y0:y1, x0:x1])
 
 
@@ -123,15 +123,72 @@ def jpeg_bytes(rgb: np.ndarray, quality: int = 90, exif_time: str | None = None)
     return buf.getvalue()
 
 
-def portrait_canvas(face_rgb: np.ndarray, size: tuple[int, int], blue=(100, 197, 255)) -> np.ndarray:
+def portrait_canvas(face_rgb: np.ndarray, size: tuple[int, int], blue=(100, 197, 255), shift: int = 0) -> np.ndarray:
     """A camera frame (w, h) with a person (already on a flat background) scaled to its height and
-    standing on its bottom edge, as samples/make_shoot.py makes them."""
+    standing on its bottom edge, ``shift`` px right of the centre, as samples/make_shoot.py makes them."""
     w, h = size
     k = h / face_rgb.shape[0]
     p = cv2.resize(face_rgb, (max(1, int(face_rgb.shape[1] * k)), h), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
     canvas = np.empty((h, w, 3), np.uint8)
     canvas[:] = blue
-    x0 = (w - p.shape[1]) // 2
+    x0 = (w - p.shape[1]) // 2 + shift
     xs, xe = max(0, x0), min(w, x0 + p.shape[1])
     canvas[:, xs:xe] = p[:, xs - x0:xe - x0]
     return canvas
+
+
+#: the card shoot (tests/test_cards.py): London faces, printed cards, no references, no log times.
+#: (frame kind, shot number of the card or the student's row, London face id) in capture order.
+#: Shots 3 and 4 are photographed in swapped order; shot 5's student forgot the card; shot 6's card
+#: was photographed but the student left (missing); a person not in the log (099) follows shot 7;
+#: shot 8 shows the 采集码 on a phone; shot 2's card is photographed alone, the others held at the
+#: chest (inside the upload crop: slates); shot 9's student holds the card at the side, outside the
+#: crop, in the one frame taken (a portrait bound by its own card).
+CARD_SHOOT = [
+    ("card", 1, "005"), ("portrait", 1, "005"),
+    ("card_alone", 2, None), ("portrait", 2, "006"), ("portrait", 2, "006"),
+    ("card", 4, "034"), ("portrait", 4, "034"),
+    ("card", 3, "025"), ("portrait", 3, "025"),
+    ("portrait", 5, "036"),
+    ("card_alone", 6, None),
+    ("card", 7, "042"), ("portrait", 7, "042"), ("portrait", None, "099"),
+    ("phone", 8, "045"), ("portrait", 8, "045"),
+    ("card_side", 9, "062"),
+]
+CARD_SHOOT_FACES = {1: "005", 2: "006", 3: "025", 4: "034", 5: "036", 6: "037", 7: "042", 8: "045", 9: "062"}
+PHONE_CODE = "CJ2026XQ7LPM4RZ8KD3NWT"
+
+
+def make_card_shoot(out, size: tuple[int, int] = (2400, 1600), session: str = "T1") -> dict[str, tuple[str, int | None]]:
+    """Write the card shoot to ``out/shots`` and its log (``shot_no,student_id,name,code``, no times)
+    to ``out/shots.csv``. Returns file name → (frame kind, shot number)."""
+    from pathlib import Path
+
+    from support.compose import composed  # heavy: the person mask model
+
+    out = Path(out)
+    (out / "shots").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    truth = {}
+    for k, (kind, shot, face) in enumerate(CARD_SHOOT):
+        if face is None:
+            frame = np.empty((size[1], size[0], 3), np.uint8)
+            frame[:] = (100, 197, 255)
+        else:
+            retake = sum(1 for kd, sh, fc in CARD_SHOOT[:k] if (kd, sh, fc) == (kind, shot, face))
+            frame = portrait_canvas(composed(face)[0], size, shift=60 * retake)  # a retake: the student moved
+        if kind == "card_side":
+            frame, _ = hold(frame, card_image(shot, session), width_frac=0.12, cx=0.17, cy=0.72, yaw=-20, seed=k)
+        elif kind in ("card", "card_alone"):
+            frame, _ = hold(frame, card_image(shot, session), width_frac=0.13, cx=rng.uniform(0.45, 0.55),
+                            cy=0.8 if kind == "card" else 0.5, yaw=rng.uniform(-25, 25), roll=rng.uniform(-8, 8), seed=k)
+        elif kind == "phone":
+            frame, _ = hold(frame, phone_image(PHONE_CODE), width_frac=0.08, cx=0.5, cy=0.8, yaw=10, seed=k)
+        name = f"DSC_{k + 1:04d}.JPG"
+        (out / "shots" / name).write_bytes(jpeg_bytes(frame, 90))
+        truth[name] = (kind, shot)
+    lines = ["shot_no,student_id,name,code"]
+    for shot in sorted(CARD_SHOOT_FACES):
+        lines.append(f"{shot},20260{shot:02d},学生{shot},{PHONE_CODE if shot == 8 else ''}")
+    (out / "shots.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return truth
