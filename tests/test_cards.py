@@ -279,3 +279,21 @@ def test_card_shoot_no_slate_or_card_reaches_upload(card_shoot):
 
 def test_card_shoot_table_is_consistent():
     assert set(CARD_SHOOT_FACES) == {s for _, s, _ in CARD_SHOOT if s is not None}
+
+
+def test_code_found_but_not_read_on_the_working_image_is_read_on_the_camera_file(tmp_path, monkeypatch):
+    """The refinement: a code detected on the working image that no decoder reads there is decoded
+    on a crop of the full-resolution file, and its corners come back in working-image pixels."""
+    import photocheck.cards.reader as reader
+
+    frame = np.asarray(Image.open(SHOOT_FRAMES[2]).convert("RGB"))
+    img, quad = hold(frame, card_image(31, "S1"), width_frac=0.08, cx=0.4, cy=0.8, yaw=15)
+    path = tmp_path / "f.jpg"
+    path.write_bytes(jpeg_bytes(img, 92))
+    small = np.asarray(Image.fromarray(img).resize((750, 500), Image.Resampling.LANCZOS))
+    real = reader._wechat_read
+    monkeypatch.setattr(reader, "_wechat_read", lambda g: real(g) if g.shape[1] > 200 else [])  # fails on the small crop
+    reads = reader.read_codes(small, path)
+    assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads] == [("31", "full")]
+    centre = quad.mean(0) / 4  # the card's centre in the 750×500 image
+    assert np.linalg.norm(reads[0].quad.mean(0) - centre) < 15
