@@ -188,11 +188,7 @@ class AnalysisCache:
             src = _resolve(case.photo)
             name = os.fspath(src) if isinstance(src, (str, os.PathLike)) else (case.key or case.case_id)
             try:
-                a = analyse(src, spec, name=name)
-                if case.references:
-                    from photocheck.references import load_references
-
-                    a.references = load_references([_resolve(r) for r in case.references], models=a._models)
+                a = analyse(src, spec, name=name, references=[_resolve(r) for r in case.references])
                 self._store[k] = (a, spec)
             except PhotoError as e:
                 self._store[k] = e
@@ -258,7 +254,7 @@ def run(cases: Iterable[tuple[str, Case]], patterns: Sequence[str] | None = None
                 else:
                     a, spec = got
                     try:
-                        f = evaluate(r, a, spec, "en")
+                        f = evaluate(r, a, spec)
                         status, value = f.status, f.value
                     except Exception as e:  # a crash while reporting: count it, keep measuring
                         status, value = "error", f"{type(e).__name__}: {e}"

@@ -20,11 +20,11 @@ from .fix import FixResult, fix
 from .inference import models_check
 from .io import LoadedImage, load
 from .references import Reference, load_references
-from .report import Finding, Report
+from .report import Finding, Report, Status
 from .rules import Rule, all_rules as rules
-from .spec import Limit, Spec, load_spec
+from .spec import Limit, Spec, SpecError, load_spec
 
 __all__ = [
     "__version__", "check", "fix", "analyse", "load", "load_spec", "rules", "models_check", "FixResult", "run_batch", "BatchResult", "load_references", "Reference",
-    "Analysis", "LoadedImage", "Report", "Finding", "Rule", "Spec", "Limit", "PhotoError",
+    "Analysis", "LoadedImage", "Report", "Finding", "Status", "Rule", "Spec", "Limit", "SpecError", "PhotoError",
 ]

@@ -8,17 +8,25 @@ frame region → a 480×640 view (pixels, landmarks, mask) that every content ru
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 import cv2
 import numpy as np
 
 from . import landmarks as L
-from .framing import Rect, crop, plan_frame
+from .errors import PhotoError
+from .framing import FrameMap, Rect, crop, plan_frame
 from .inference import Models, get_models
 from .io import LoadedImage, Source, load
 from .spec import Spec, load_spec
+
+if TYPE_CHECKING:
+    from .references import Reference
+
+T = TypeVar("T")
 
 DETECT_LONG_SIDE = 800  # YuNet input at most this (400–800 px): faces down to ~40 px in a camera frame
 LANDMARK_SIDE = 512  # the landmarker works at 256 px internally; more only costs time
@@ -147,7 +155,8 @@ class Analysis:
     """
 
     def __init__(self, image: LoadedImage, spec: Spec, detections: np.ndarray, frame: Rect,
-                 rgb: np.ndarray, person: np.ndarray, face: Face | None, models: Models):
+                 rgb: np.ndarray, person: np.ndarray, face: Face | None, models: Models,
+                 references: Sequence[Reference | PhotoError] = ()):
         self.image = image
         self.spec = spec
         self.detections = detections  # YuNet rows in working-image px, main face first
@@ -156,12 +165,26 @@ class Analysis:
         self.person = person  # 640×480 float32 person confidence in the frame
         self.face = face
         self._models = models
+        # reference photos for the authenticity rules (an unusable one as the error saying why)
+        self.references: tuple[Reference | PhotoError, ...] = tuple(references)
         self._shared: dict = {}
 
-    def shared(self, key, make):
-        """A measurement several rules read (``make()``, computed on first use, then kept): e.g.
-        the face's sharpness, which quality.sharpness judges and lighting.exposure needs to know
-        whether the eye whites can be read at all."""
+    @property
+    def models(self) -> Models:
+        """The per-process model runners this analysis was made with."""
+        return self._models
+
+    @property
+    def frame_map(self) -> FrameMap:
+        """Working-image px ↔ frame px: ``a.frame_map.to_frame(points)``, ``.to_image(points)``."""
+        return FrameMap(self.frame, self.frame_size)
+
+    def shared(self, key: Hashable, make: Callable[[], T]) -> T:
+        """A measurement computed outside this class that several rules read (``make()``, computed
+        on first use, then kept for this analysis): e.g. the face's sharpness, which
+        quality.sharpness judges and lighting.exposure needs to know whether the eye whites can be
+        read at all. The analysis's own derived values are cached properties; nothing else caches
+        per-analysis values."""
         if key not in self._shared:
             self._shared[key] = make()
         return self._shared[key]
@@ -179,6 +202,11 @@ class Analysis:
     def frame_full(self) -> Rect:
         """The frame in full-resolution pixels of the original file."""
         return self.frame.scaled(1.0 / self.image.scale)
+
+    @cached_property
+    def image_points(self) -> np.ndarray | None:
+        """The main face's 478 landmarks (x, y) in working-image px (None without a face)."""
+        return None if self.face is None else self.frame_map.to_image(self.face.points[:, :2])
 
     @cached_property
     def face_count(self) -> int:
@@ -349,9 +377,7 @@ class Analysis:
         """Hair probability (640×480 float32, 0 outside :attr:`head_box`) from the hair model, run
         once on the head square cut from the working image (full detail for camera originals)."""
         w, h = self.frame_size
-        box = self.head_box
-        fx, fy = self.frame.w / w, self.frame.h / h  # frame px → working px
-        region = Rect(self.frame.x + box.x * fx, self.frame.y + box.y * fy, box.w * fx, box.h * fy)
+        region = self.frame_map.rect_to_image(self.head_box)
         rgb = self.image.rgb
         ih, iw = rgb.shape[:2]
         x0, y0 = int(max(0, region.x)), int(max(0, region.y))
@@ -377,25 +403,14 @@ class Analysis:
         return self._models.embedding(self.image.rgb, self.detections[0])
 
 
-def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: str = "upload",
-            models: Models | None = None, name: str | None = None) -> Analysis:
-    """Load (unless given a LoadedImage) and analyse a photo. Raises PhotoError for bad input.
-
-    >>> from photocheck.analysis import analyse
-    >>> a = analyse("samples/london_005_upload.jpg")  # doctest: +SKIP
-    >>> round(a.eye_y)  # doctest: +SKIP
-    251
-    """
-    spec = spec or load_spec(profile)
-    models = models or get_models()
-    image = source if isinstance(source, LoadedImage) else load(source, name=name)
-    rgb = image.rgb
-    h, w = rgb.shape[:2]
-    size = spec.frame_size
+def find_face(models: Models, rgb: np.ndarray) -> tuple[np.ndarray, tuple | None]:
+    """The faces in ``rgb`` (working px): YuNet rows, main face first, and the main face's landmarks
+    ``(points 478×3, blendshapes, matrix)`` or None. When YuNet finds no face the landmarker looks
+    at the whole image before "no face" is declared (a row is then made from its points). Checked
+    photos and reference photos are found the same way."""
     det = _detect(models, rgb)
     lm = _landmark(models, rgb, det[0, :4]) if len(det) else None
     if lm is None and len(det) == 0:
-        # YuNet missed: let the landmarker look at the whole image before declaring "no face".
         small, k = _resize_long(rgb, LANDMARK_SIDE)
         found = models.landmarks(small)
         if found:
@@ -406,6 +421,32 @@ def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: 
             x0, y0 = pts[:, :2].min(axis=0)
             x1, y1 = pts[:, :2].max(axis=0)
             det = np.array([[x0, y0, x1 - x0, y1 - y0] + [0] * 10 + [MIN_FACE_SCORE]], np.float32)
+    return det, lm
+
+
+def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: str = "upload",
+            models: Models | None = None, name: str | None = None,
+            references: Sequence[Source | Reference | PhotoError] = ()) -> Analysis:
+    """Load (unless given a LoadedImage) and analyse a photo: the one way in for ``check``, ``fix``,
+    the batch and the service. Raises PhotoError for bad input.
+
+    ``source`` is a path, the file's bytes, an RGB ``uint8`` array or a loaded image; ``references``
+    are earlier photos of the student (sources, or :class:`~photocheck.references.Reference` objects
+    already loaded) for the authenticity rules: they are loaded here (once per file per process)
+    and held as ``a.references``, an unusable one as the :class:`PhotoError` saying why.
+
+    >>> from photocheck.analysis import analyse
+    >>> a = analyse("samples/upload/london_005.jpg", references=["samples/upload/london_006.jpg"])  # doctest: +SKIP
+    >>> round(a.eye_y), len(a.references)  # doctest: +SKIP
+    (251, 1)
+    """
+    spec = spec or load_spec(profile)
+    models = models or get_models()
+    image = source if isinstance(source, LoadedImage) else load(source, name=name)
+    rgb = image.rgb
+    h, w = rgb.shape[:2]
+    size = spec.frame_size
+    det, lm = find_face(models, rgb)
 
     if spec.profile == "upload" or lm is None:
         frame = Rect(0.0, 0.0, float(w), float(h))
@@ -430,10 +471,10 @@ def analyse(source: Source | LoadedImage, spec: Spec | None = None, *, profile: 
     face = None
     if lm is not None:
         pts, bs, mat = lm
-        sx = size[0] / frame.w
-        fp = np.empty_like(pts)
-        fp[:, 0] = (pts[:, 0] - frame.x) * sx
-        fp[:, 1] = (pts[:, 1] - frame.y) * (size[1] / frame.h)
-        fp[:, 2] = pts[:, 2] * sx
-        face = Face(fp, bs, mat)
-    return Analysis(image, spec, det, frame, np.ascontiguousarray(frame_rgb), person, face, models)
+        face = Face(FrameMap(frame, size).to_frame(pts), bs, mat)
+    refs = []
+    if references:
+        from .references import load_references  # references find faces with find_face, above
+
+        refs = load_references(references, models=models)
+    return Analysis(image, spec, det, frame, np.ascontiguousarray(frame_rgb), person, face, models, refs)

@@ -9,50 +9,44 @@ from .analysis import Analysis, analyse
 from .errors import PhotoError
 from .inference import Models
 from .io import Source
-from .report import Finding, Report
-from .rules import REGISTRY, Rule, all_rules
+from .report import Finding, Report, Status
+from .rules import Rule, all_rules
 from .spec import Spec, load_spec
 
-_NO_FACE = ("没有检测到人脸，无法测量", "no face found, so this cannot be measured")
-_NO_REF = ("未提供参考照片，未检查", "no reference photo given; not checked")
 
-
-def evaluate(rule: Rule, a: Analysis, spec: Spec, lang: str = "zh") -> Finding:
-    """One rule on one analysis. A bug inside a rule becomes an ``error`` finding, not a crash."""
+def evaluate(rule: Rule, a: Analysis, spec: Spec) -> Finding:
+    """One rule on one analysis: the judgement (status, value, the limit in force, message key and
+    its fields), no words yet. A bug inside a rule becomes an ``error`` finding, not a crash."""
     lim = spec.limit(rule.id)
-    title = rule.name(lang)
-    limit_text = lim.describe()
     if not spec.is_enabled(rule.id) or spec.profile not in rule.profiles:
-        return Finding(rule.id, "skip", None, limit_text, "", title)
+        return Finding(rule.id, Status.SKIP, None, lim)
     if rule.needs_face and a.face is None:
-        return Finding(rule.id, "skip", None, limit_text, _NO_FACE[0 if lang == "zh" else 1], title)
-    if rule.needs_references and not getattr(a, "references", None):
-        return Finding(rule.id, "skip", None, limit_text, _NO_REF[0 if lang == "zh" else 1], title)
+        return Finding(rule.id, Status.SKIP, None, lim, "no_face")
+    if rule.needs_references and not a.references:
+        return Finding(rule.id, Status.SKIP, None, lim, "no_references")
     try:
         m = rule.measure(a, lim)
+        status, side = (Status(m.status), m.side) if m.status else lim.judge(m.value)
     except Exception as e:  # never let one rule take the whole report down
-        msg = f"内部错误：{type(e).__name__}: {e}" if lang == "zh" else f"internal error: {type(e).__name__}: {e}"
-        return Finding(rule.id, "error", None, limit_text, msg, title)
-    status, side = (m.status, m.side) if m.status else lim.judge(m.value)
-    if m.status and m.side is None:
-        side = None
-    message = "" if status in ("pass", "skip") and not (status == "skip" and side) else \
-        rule.message(side, lang, {"value": m.value, "limit": limit_text} | m.fmt)
-    return Finding(rule.id, status, m.value, limit_text, message, title, m.regions)
+        return Finding(rule.id, Status.ERROR, None, lim, "internal_error", {"error": f"{type(e).__name__}: {e}"})
+    # a message for every verdict but a pass; a skip only when the rule says why
+    says = status not in (Status.PASS, Status.SKIP) or (status == Status.SKIP and side is not None)
+    return Finding(rule.id, status, m.value, lim, rule.message_key(side) if says else None, m.fmt, m.regions)
 
 
 def error_report(err: PhotoError, lang: str = "zh", profile: str = "upload") -> Report:
     """The report for a photo that could not be read at all."""
-    return Report(err.file, [Finding("file.read", "error", err.code, None, err.message(lang),
-                                     REGISTRY["file.read"].name(lang) if "file.read" in REGISTRY else "")], profile)
+    return Report(err.file, [Finding("file.read", Status.ERROR, err.code, None, "photo_error",
+                                     {"zh": err.zh, "en": err.en})], profile, lang)
 
 
 def report_for(a: Analysis, spec: Spec, lang: str = "zh", select: Iterable[str] | None = None) -> Report:
-    """Evaluate every (selected) rule on an existing analysis."""
+    """Evaluate every (selected) rule on an existing analysis, once; ``lang`` is the language the
+    report is worded in (``report.in_lang(other)`` words the same judgement in the other)."""
     chosen = set(select) if select else None
-    findings = [evaluate(r, a, spec, lang) for r in all_rules() if spec.shows(r.id) and
+    findings = [evaluate(r, a, spec) for r in all_rules() if spec.shows(r.id) and
                 (chosen is None or r.id in chosen or any(r.id.startswith(c + ".") for c in chosen))]
-    return Report(a.name, findings, spec.profile)
+    return Report(a.name, findings, spec.profile, lang)
 
 
 def check(photo: Source, *, profile: str = "upload", spec: Spec | None = None,
@@ -84,11 +78,7 @@ def analyse_and_check(photo: Source, spec: Spec, *, references: Sequence[Source]
     callers that draw on it (``--annotate``)."""
     label = name or (os.fspath(photo) if isinstance(photo, (str, os.PathLike)) else None)
     try:
-        a = analyse(photo, spec, models=models, name=label)
+        a = analyse(photo, spec, models=models, name=label, references=references)
     except PhotoError as e:
         return None, error_report(e, lang, spec.profile)
-    if references:
-        from .references import load_references  # the authenticity rules' reference loader
-
-        a.references = load_references(references, models=a._models)
     return a, report_for(a, spec, lang, select)

@@ -26,7 +26,7 @@ from .analysis import Analysis, analyse
 from .check import error_report, report_for
 from .errors import PhotoError
 from .io import Source, load
-from .references import load_references
+from .references import Reference, load_references
 from .report import Finding, Report
 from .spec import Spec, load_spec
 
@@ -82,7 +82,7 @@ def _read(source: Source) -> Source:
     return source
 
 
-def _load_refs(a: Analysis, references: Sequence[Source], names: Sequence[str] = ()) -> tuple[list, list[PhotoError]]:
+def _load_refs(references: Sequence[Source], names: Sequence[str] = ()) -> tuple[list[Reference], list[PhotoError]]:
     """Analyse the reference photos once (shared by the input's and the output's check).
 
     Returns the usable references and the errors of the unusable ones: a reference that cannot be
@@ -90,7 +90,7 @@ def _load_refs(a: Analysis, references: Sequence[Source], names: Sequence[str] =
     """
     if not references:
         return [], []
-    loaded = load_references(list(references), models=a._models)
+    loaded = load_references(list(references))
     good, bad = [], []
     for i, r in enumerate(loaded):
         if not isinstance(r, PhotoError):
@@ -131,10 +131,8 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
     if (image.width, image.height) == spec.frame_size:
         return _fix_sized(raw, image, force, lang, spec, references, label, reference_names)
 
-    a = analyse(image, original_spec)
-    references, ref_errors = _load_refs(a, references, reference_names)
-    if references:
-        a.references = references
+    references, ref_errors = _load_refs(references, reference_names)
+    a = analyse(image, original_spec, references=references)
     src_report = report_for(a, original_spec, lang)
     blocking = src_report.failed
     result = FixResult(label, None, src_report, blocking, source_analysis=a, reference_errors=ref_errors)
@@ -150,10 +148,8 @@ def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | N
 def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, references, label: str,
                reference_names: Sequence[str] = ()) -> FixResult:
     """A 480×640 input: judged as an upload file; only re-encoding is possible (cropping would upscale)."""
-    a = analyse(image, spec)
-    references, ref_errors = _load_refs(a, references, reference_names)
-    if references:
-        a.references = references
+    references, ref_errors = _load_refs(references, reference_names)
+    a = analyse(image, spec, references=references)
     rep = report_for(a, spec, lang)
     blocking = [f for f in rep.failed if f.rule not in REENCODABLE]
     result = FixResult(label, None, rep, blocking, source_analysis=a, reference_errors=ref_errors)
@@ -170,9 +166,7 @@ def _fix_sized(raw: Source, image, force: bool, lang: str, spec: Spec, reference
 
 def _check_output(result: FixResult, data: bytes, spec: Spec, references, lang: str, force: bool) -> None:
     out_name = Path(result.file).stem + "_480x640.jpg" if result.file != "<upload>" else "<output>"
-    out = analyse(data, spec, models=result.source_analysis._models, name=out_name)
-    if references:
-        out.references = references
+    out = analyse(data, spec, models=result.source_analysis.models, name=out_name, references=references)
     result.output_analysis = out
     result.report = report_for(out, spec, lang)
     result.forced = force and bool(result.blocking or not result.report.ok)

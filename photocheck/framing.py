@@ -28,6 +28,52 @@ class Rect:
         return Rect(self.x * k, self.y * k, self.w * k, self.h * k)
 
 
+@dataclass(frozen=True)
+class FrameMap:
+    """The one map between working-image px and the ``size`` frame cut from ``rect`` (an axis-aligned
+    scale and shift): every conversion of points, boxes and rects goes through it.
+
+    >>> m = FrameMap(Rect(100, 50, 960, 1280), (480, 640))
+    >>> m.to_frame(np.array([[580.0, 690.0]])).tolist(), m.to_image(np.array([[240.0, 320.0]])).tolist()
+    ([[240.0, 320.0]], [[580.0, 690.0]])
+    """
+
+    rect: Rect
+    size: tuple[int, int]
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Frame px per working px, (x, y)."""
+        return self.size[0] / self.rect.w, self.size[1] / self.rect.h
+
+    def to_frame(self, pts: np.ndarray) -> np.ndarray:
+        """Points (N×2, or N×3 with a depth that scales with x) from working px to frame px."""
+        sx, sy = self.scale
+        out = np.array(pts, dtype=np.result_type(pts, np.float32), copy=True)
+        out[:, 0] = (out[:, 0] - self.rect.x) * sx
+        out[:, 1] = (out[:, 1] - self.rect.y) * sy
+        if out.shape[1] > 2:
+            out[:, 2] *= sx
+        return out
+
+    def to_image(self, pts: np.ndarray) -> np.ndarray:
+        """Points (N×2) from frame px to working px (float64)."""
+        out = np.array(pts, dtype=np.float64)[:, :2].copy()
+        out[:, 0] = self.rect.x + out[:, 0] * self.rect.w / self.size[0]
+        out[:, 1] = self.rect.y + out[:, 1] * self.rect.h / self.size[1]
+        return out
+
+    def box_to_frame(self, box) -> tuple[float, float, float, float]:
+        """An (x, y, w, h) box from working px to frame px."""
+        sx, sy = self.scale
+        return ((box[0] - self.rect.x) * sx, (box[1] - self.rect.y) * sy, box[2] * sx, box[3] * sy)
+
+    def rect_to_image(self, r: Rect) -> Rect:
+        """A rectangle from frame px to working px."""
+        fx, fy = self.rect.w / self.size[0], self.rect.h / self.size[1]
+        return Rect(self.rect.x + r.x * fx, self.rect.y + r.y * fy, r.w * fx, r.h * fy)
+
+
 def _mid(spec: Spec, rule_id: str) -> tuple[float, float, float]:
     lim = spec.limit(rule_id)
     return lim.min, lim.max, (lim.min + lim.max) / 2

@@ -16,10 +16,10 @@ person differs in both, because a new moment has new expression, pose, light and
 
 from __future__ import annotations
 
+import functools
 import os
-import threading
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
@@ -28,6 +28,9 @@ from . import landmarks as L
 from .errors import PhotoError
 from .inference import Models, get_models
 from .io import Source, load
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 # The aligned face: eye centres at a fixed place in a SIZE×SIZE grey crop.
 SIZE = 192
@@ -105,13 +108,12 @@ def landmark_row(points: np.ndarray, score: float = 1.0) -> np.ndarray:
 
 
 def _face(models: Models, rgb: np.ndarray):
-    """(YuNet row, 478 landmarks) of the largest face in ``rgb`` (working px), or None."""
-    from .analysis import _detect, _landmark  # the same detector settings as the checked photo
+    """(YuNet-style row, 478 landmarks) of the main face in ``rgb`` (working px), or None: found
+    exactly as a checked photo's face is (:func:`photocheck.analysis.find_face`, the landmarker's
+    whole-image look included)."""
+    from .analysis import find_face
 
-    det = _detect(models, rgb)
-    if len(det) == 0:
-        return None
-    lm = _landmark(models, rgb, det[0, :4])
+    det, lm = find_face(models, rgb)
     if lm is None:
         return None
     return det[0], lm[0]
@@ -138,24 +140,28 @@ def load_reference(source: Source, *, models: Models | None = None, name: str | 
     return Reference(image.name, emb, signature(image.rgb, pts), image.width, image.height)
 
 
-_CACHE: dict[tuple, Reference] = {}
-_CACHE_SIZE = 32
-_CACHE_LOCK = threading.Lock()
+@functools.lru_cache(maxsize=32)
+def _reference_file(path: str, mtime_ns: int, size: int, name: str) -> Reference:
+    """A reference file analysed once per process while it is unchanged (path, mtime and size are
+    the key): the same reference serves many photos (--reference, the batch, the service). An
+    unusable file raises, and is not cached."""
+    return load_reference(path, name=name)
 
 
-def _file_key(src: Source) -> tuple | None:
-    """(path, mtime, size) of a reference file, so an unchanged file is analysed once per process."""
-    if not isinstance(src, (str, os.PathLike)):
-        return None
-    try:
-        st = os.stat(src)
-    except OSError:
-        return None
-    return (os.path.abspath(os.fspath(src)), st.st_mtime_ns, st.st_size)
+def _load_one(src: Source, label: str, models: Models) -> Reference:
+    if isinstance(src, (str, os.PathLike)):
+        try:
+            st = os.stat(src)
+        except OSError:  # the loader says what is wrong with it
+            return load_reference(src, models=models, name=label)
+        return _reference_file(os.path.abspath(os.fspath(src)), st.st_mtime_ns, st.st_size, label)
+    return load_reference(src, models=models, name=label)
 
 
-def load_references(sources: Sequence[Source], *, models: Models | None = None) -> list[Reference | PhotoError]:
+def load_references(sources: Sequence[Source | Reference | PhotoError], *,
+                    models: Models | None = None) -> list[Reference | PhotoError]:
     """Analyse each reference photo once; an unusable one becomes a :class:`PhotoError` in its place.
+    Items already loaded (a :class:`Reference`, or the error of one) are kept as they are.
 
     The checked photo's own rules still run; the authenticity rules report the error for that
     reference (``error`` status naming the file) and use the references that could be read.
@@ -163,21 +169,12 @@ def load_references(sources: Sequence[Source], *, models: Models | None = None) 
     models = models or get_models()
     out: list[Reference | PhotoError] = []
     for i, src in enumerate(sources):
-        label = _label(src, i)
-        key = _file_key(src)
-        with _CACHE_LOCK:
-            hit = _CACHE.get(key) if key is not None else None
-        if hit is not None:  # the same reference for many photos (--reference, batch, web)
-            out.append(hit)
+        if isinstance(src, (Reference, PhotoError)):
+            out.append(src)
             continue
+        label = _label(src, i)
         try:
-            ref = load_reference(src, models=models, name=label)
-            if key is not None:
-                with _CACHE_LOCK:
-                    _CACHE[key] = ref
-                    while len(_CACHE) > _CACHE_SIZE:
-                        _CACHE.pop(next(iter(_CACHE)))
-            out.append(ref)
+            out.append(_load_one(src, label, models))
         except PhotoError as e:
             if not e.zh.startswith("参考照片"):
                 e = PhotoError(e.file, e.code, f"参考照片 {e.file}：{e.zh}", f"reference photo {e.file}: {e.en}")
@@ -188,34 +185,27 @@ def load_references(sources: Sequence[Source], *, models: Models | None = None) 
     return out
 
 
-def photo_points(a) -> np.ndarray | None:
-    """The checked photo's 478 landmarks in working-image px (the analysis holds them in frame px)."""
-    if a.face is None:
-        return None
-    w, h = a.frame_size
-    fr = a.frame
-    pts = a.face.points[:, :2].astype(np.float64).copy()
-    pts[:, 0] = fr.x + pts[:, 0] * fr.w / w
-    pts[:, 1] = fr.y + pts[:, 1] * fr.h / h
-    return pts
+def photo_points(a: Analysis) -> np.ndarray | None:
+    """The checked photo's 478 landmarks in working-image px (``a.image_points``)."""
+    return a.image_points
 
 
-def photo_signature(a) -> Signature | None:
-    """The checked photo's signature, from its working image (cached on the analysis)."""
-    cache = a.__dict__
-    if "_auth_signature" not in cache:
-        pts = photo_points(a)
-        cache["_auth_signature"] = None if pts is None else signature(a.image.rgb, pts)
-    return cache["_auth_signature"]
+def photo_signature(a: Analysis) -> Signature | None:
+    """The checked photo's signature, from its working image (once per analysis)."""
+    def make() -> Signature | None:
+        pts = a.image_points
+        return None if pts is None else signature(a.image.rgb, pts)
+
+    return a.shared("authenticity.signature", make)
 
 
-def photo_embedding(a) -> np.ndarray | None:
+def photo_embedding(a: Analysis) -> np.ndarray | None:
     """SFace embedding of the checked photo: the analysis's, or from the landmarks when the
     detector found no alignment points (a face only the landmarker saw)."""
     if len(a.detections) and a.detections[0, 4:14].any():
         return a.embedding
-    pts = photo_points(a)
-    return None if pts is None else a._models.embedding(a.image.rgb, landmark_row(pts))
+    pts = a.image_points
+    return None if pts is None else a.models.embedding(a.image.rgb, landmark_row(pts))
 
 
 __all__ = ["Reference", "Signature", "load_references", "load_reference", "signature", "photo_signature", "photo_embedding", "compare"]

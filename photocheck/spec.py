@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import functools
 import math
 import re
@@ -42,6 +43,23 @@ class Limit:
 
     def __getitem__(self, key: str) -> Any:
         return self.params[key]
+
+    def __str__(self) -> str:
+        return self.describe()
+
+    def fields(self) -> dict[str, str]:
+        """The limit as message fields: each bound and parameter formatted for people (``50``, not
+        ``50.0``), so a message states the limit in force: ``"it must be {min}–{max}"``."""
+        bounds = {k: getattr(self, k) for k in _BOUND_KEYS if getattr(self, k) is not None}
+        return {k: _fmt(v) for k, v in (self.params | bounds).items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form (the batch journal): :meth:`from_dict` rebuilds the same limit."""
+        return {**{k: getattr(self, k) for k in _BOUND_KEYS if getattr(self, k) is not None}, "params": dict(self.params)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Limit":
+        return cls(**{k: d[k] for k in _BOUND_KEYS if d.get(k) is not None}, params=dict(d.get("params") or {}))
 
     def describe(self) -> str:
         """Human-readable limit, e.g. ``200–300`` or ``≤ 5 (warn > 3)``."""
@@ -127,6 +145,43 @@ class Spec:
 
 
 _BOUND_KEYS = ("min", "max", "warn_min", "warn_max")
+SECTIONS = ("settings",) + PROFILES
+#: Keys every rule table may have, whatever the rule reads: the bounds, on/off, the trial flag and a
+#: limit spelt out for people. A rule's other keys (its parameters) are the ones its shipped table
+#: defines: the shipped limits/*.toml are the schema, so a rule is added in two places (its code,
+#: its table) and a user file can only set what some rule reads.
+COMMON_KEYS: dict[str, str] = {**{k: "number" for k in _BOUND_KEYS}, "enabled": "boolean",
+                               "experimental": "boolean", "text": "string"}
+
+
+class SpecError(ValueError):
+    """A limits file that cannot be used: names the file, the table and the key.
+
+    >>> str(SpecError("my.toml", 'upload."geometry.eyeline"', None, "no rule has this id"))
+    'my.toml: [upload."geometry.eyeline"]: no rule has this id'
+    """
+
+    def __init__(self, file: str, table: str | None, key: str | None, problem: str):
+        self.file, self.table, self.key, self.problem = file, table, key, problem
+        where = f"[{table}]" if table else ""
+        where += f" {key}" if key else ""
+        super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "boolean"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "list"
+    return "table" if isinstance(v, dict) else type(v).__name__
+
+
+def _table_name(section: str, rule_id: str | None = None) -> str:
+    return f'{section}."{rule_id}"' if rule_id is not None else section
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -139,22 +194,77 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _read_toml(text: str, file: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise SpecError(file, None, None, f"not valid TOML: {e}") from None
+
+
+def _check_ids(part: dict, file: str, known: set[str]) -> None:
+    """Every section is settings/upload/original and every rule table names a registered rule."""
+    for section, body in part.items():
+        if section not in SECTIONS:
+            raise SpecError(file, section, None, f"unknown table; a limits file has {', '.join(SECTIONS)}")
+        if not isinstance(body, dict):
+            raise SpecError(file, None, section, "must be a table")
+        if section == "settings":
+            continue
+        for rule_id, table in body.items():
+            if rule_id not in known:
+                near = difflib.get_close_matches(rule_id, sorted(known), n=1)
+                hint = f" (did you mean {near[0]}?)" if near else " (photocheck rules lists them)"
+                raise SpecError(file, _table_name(section, rule_id), None, f"no rule has this id{hint}")
+            if not isinstance(table, dict):
+                raise SpecError(file, section, rule_id, "must be a table of limits")
+
+
 @functools.lru_cache(maxsize=1)
-def _shipped_limits() -> dict:
-    """The package's limits/*.toml (one file per rule family), merged in name order; read once."""
+def _shipped() -> tuple[dict, dict[str, dict[str, str]], dict[str, str]]:
+    """The package's limits/*.toml (one file per rule family) merged in name order, and the schema
+    they make: each rule's keys and their kinds, the settings' keys and kinds. Read once."""
+    from .rules import all_rules  # the registry the tables must match
+
+    known = {r.id for r in all_rules()}
     data: dict = {}
     folder = resources.files("photocheck").joinpath("limits")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            part = tomllib.loads(entry.read_text(encoding="utf-8"))
+            part = _read_toml(entry.read_text(encoding="utf-8"), f"photocheck/limits/{entry.name}")
+            _check_ids(part, f"photocheck/limits/{entry.name}", known)
             for section, body in part.items():
                 data[section] = _merge(data.get(section, {}), body)
-    return data
+    rule_keys: dict[str, dict[str, str]] = {}
+    for section in PROFILES:
+        for rule_id, table in data.get(section, {}).items():
+            rule_keys.setdefault(rule_id, dict(COMMON_KEYS)).update({k: _kind(v) for k, v in table.items()})
+    settings = {k: _kind(v) for k, v in data.get("settings", {}).items()}
+    return data, rule_keys, settings
+
+
+def _check_keys(user: dict, file: str, rule_keys: dict[str, dict[str, str]], settings: dict[str, str]) -> None:
+    """Every key of a user's file is one the shipped limits define for that table, of the same kind."""
+    for section, body in user.items():
+        tables = [(None, body, settings)] if section == "settings" else \
+            [(rule_id, table, rule_keys.get(rule_id, COMMON_KEYS)) for rule_id, table in body.items()]
+        for rule_id, table, schema in tables:
+            name = _table_name(section, rule_id)
+            for key, v in table.items():
+                if key not in schema:
+                    near = difflib.get_close_matches(key, list(schema), n=1)
+                    hint = f"did you mean {near[0]}?" if near else f"known keys: {', '.join(schema)}"
+                    raise SpecError(file, name, key, f"unknown key ({hint})")
+                if _kind(v) != schema[key]:
+                    raise SpecError(file, name, key, f"must be a {schema[key]}, not a {_kind(v)} ({v!r})")
 
 
 def load_spec(profile: str = "upload", path: str | Path | None = None, *,
               background_rgb: tuple[int, int, int] | None = None, experimental: bool = False) -> Spec:
     """Load the shipped limits, then a user's TOML file (same layout) on top.
+
+    The user's file is checked against the shipped ones: an unknown table, rule id or key, or a
+    value of the wrong kind raises :class:`SpecError` naming the file, the table and the key (a
+    misspelt limit would otherwise switch a rule off without a word).
 
     A rule table may say ``experimental = true`` (shipped for rules that do not meet the precision
     policy yet; a user file can set it to false to trust one); ``experimental=True`` shows them all.
@@ -166,9 +276,12 @@ def load_spec(profile: str = "upload", path: str | Path | None = None, *,
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    data = copy.deepcopy(_shipped_limits())
+    shipped, rule_keys, setting_keys = _shipped()
+    data = copy.deepcopy(shipped)
     if path is not None:
-        user = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        user = _read_toml(Path(path).read_text(encoding="utf-8"), str(path))
+        _check_ids(user, str(path), set(rule_keys))
+        _check_keys(user, str(path), rule_keys, setting_keys)
         for section, body in user.items():
             data[section] = _merge(data.get(section, {}), body)
     settings = dict(data.get("settings", {}))

@@ -40,8 +40,7 @@ def originals():
 
 def judge(photo, references, profile="upload", select=AUTH):
     spec = load_spec(profile)
-    a = analyse(photo, spec)
-    a.references = list(references)
+    a = analyse(photo, spec, references=list(references))
     return report_for(a, spec, "en", select)
 
 

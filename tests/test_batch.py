@@ -388,7 +388,7 @@ def test_roster_joined_by_student_number_and_every_id_number_masked(tmp_path, sa
             assert st.id_number not in t and st.phone not in t, (n, st.student_id)
             assert st.id_number[:3] + "*" * 11 + st.id_number[-4:] in t, (n, st.student_id)
     rows = list(csv.reader(io.StringIO(texts["report.csv"])))
-    assert rows[0][12] == "student_number_from" and {r[12] for r in rows[1:13]} == {"student number: form, by student number"}
+    assert rows[0][13] == "student_number_from" and {r[13] for r in rows[1:13]} == {"student number: form, by student number"}
     assert [(r[1], r[3]) for r in rows[14:]] == [(i, "not in this log") for i in ("2026101", "2026107", "2026112", "2026203", "2026208")]
     assert "In the registration form, not in this log (5)" in texts["report.html"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle
 from .journal import Journal
@@ -43,24 +44,25 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             file_status[f.rel] = {"status": "not_image", "reason": f.reason}
         elif f.kind == "unreadable":
             file_status[f.rel] = {"status": "unreadable", "reason": f.reason}
-            issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{f.reason}）", f"cannot read {f.rel} ({f.reason})"))
+            issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{say(f.reason, 'zh')}）", f"cannot read {f.rel} ({f.reason})"))
         elif f.duplicate_of:
-            file_status[f.rel] = {"status": "duplicate", "duplicate_of": f.duplicate_of, "reason": "same bytes"}
+            file_status[f.rel] = {"status": "duplicate", "duplicate_of": f.duplicate_of, "reason": _SAME_BYTES}
         else:
             r = recs.get(f.rel)
             if r is None or r.get("kind") == "unreadable":
-                err = (r or {}).get("error") or {"zh": "未分析", "en": "not analysed"}
-                file_status[f.rel] = {"status": "unreadable", "reason": err["zh"] if zh else err["en"]}
+                err = (r or {}).get("error") or {"zh": "未分析", "en": "not analysed", "code": "not_analysed"}
+                file_status[f.rel] = {"status": "unreadable", "reason": Said(err["en"], err["zh"], err.get("code"))}
                 issues.append(Issue("unreadable", [], [f.rel], f"无法读取：{f.rel}（{err['zh']}）", f"cannot read {f.rel} ({err['en']})"))
     good = sorted((recs[f.rel] for f in files if f.rel not in file_status), key=lambda r: keep_order(r["rel"]))
     dups = content_duplicates(good, cfg)
     for rel, orig in dups.items():
-        file_status[rel] = {"status": "duplicate", "duplicate_of": orig, "reason": "same image"}
+        file_status[rel] = {"status": "duplicate", "duplicate_of": orig, "reason": _SAME_IMAGE}
     for f in files:
         if file_status.get(f.rel, {}).get("status") == "duplicate":
-            issues.append(Issue("duplicate", [], [f.rel, file_status[f.rel]["duplicate_of"]],
-                                f"{f.rel} 与 {file_status[f.rel]['duplicate_of']} 是同一张照片（{'内容相同' if file_status[f.rel]['reason'] == 'same image' else '文件相同'}），已忽略副本。",
-                                f"{f.rel} is the same photo as {file_status[f.rel]['duplicate_of']} ({file_status[f.rel]['reason']}); the copy is ignored."))
+            st = file_status[f.rel]
+            issues.append(Issue("duplicate", [], [f.rel, st["duplicate_of"]],
+                                f"{f.rel} 与 {st['duplicate_of']} 是同一张照片（{st['reason'].zh}），已忽略副本。",
+                                f"{f.rel} is the same photo as {st['duplicate_of']} ({st['reason']}); the copy is ignored."))
 
     # frames for matching: readable, not duplicates, with a face
     candidates = [recs[f.rel] for f in files if f.rel not in file_status]
@@ -75,7 +77,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             file_status[r["rel"]] = {"status": "slate", "shot_no": sl.shot_no}
             continue
         if r.get("embedding") is None:
-            file_status[r["rel"]] = {"status": "unmatched", "reason": "no face"}
+            file_status[r["rel"]] = {"status": "unmatched", "reason": _NO_FACE}
             issues.append(Issue("no_face", [], [r["rel"]], f"{r['rel']} 中没有检测到人脸，未参与匹配。", f"no face found in {r['rel']}; not matched."))
             continue
         frames.append(Frame(r["rel"], s, np.array(r["embedding"], np.float32), order[r["rel"]], shot_from_name(r["rel"], shot_keys)))
@@ -106,6 +108,8 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         if rj is not None and not rj.decided:
             settle(rj, row, m.subjects[rm.subject].embedding if rm.subject is not None else None, ref_by_id,
                    cfg["identity"]["same_person"], taken)
+            if not references and rj.why_not == "no_reference":
+                rj.why_not = "no_references"  # none were given at all: say that, not "the candidates have none"
             taken |= {rj.student.student_id} if rj.student else set()
         entry = _row_entry(row, roster)
         findings = []
@@ -169,7 +173,9 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             item["duplicate_of"] = st["duplicate_of"]
             item["shot_no"] = file_status.get(st["duplicate_of"], {}).get("shot_no")
         if st.get("reason"):
-            item["reason"] = st["reason"]
+            item["reason"] = say(st["reason"], lang)
+            if getattr(st["reason"], "code", None):
+                item["reason_code"] = st["reason"].code
         rec = by_rel.get(f.rel)
         if rec:
             item["time"] = rec.get("exif_time")
@@ -177,13 +183,13 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
 
     unverified = [s for s in students if s["status"] == "unverified"]
     if unverified:
-        shots_txt = ", ".join(s["shot_no"] for s in unverified)
+        shots_zh, shots_en = "、".join(s["shot_no"] for s in unverified), ", ".join(s["shot_no"] for s in unverified)
         issues.insert(0, Issue(
             "unverified", [s["shot_no"] for s in unverified], [s["file"] for s in unverified],
-            f"{len(unverified)} 名学生的照片只是按拍摄顺序对应的，未经核实（拍摄号 {shots_txt}）：没有参考照片、记录时间或拍摄号卡，"
+            f"{len(unverified)} 名学生的照片只是按拍摄顺序对应的，未经核实（拍摄号 {shots_zh}）：没有参考照片、记录时间或拍摄号卡，"
             "若有人缺拍、又拍了记录外的人，姓名会整体错位而看不出来。合格的照片放在 review/ 而不是 upload/：请对照报告中的缩略图逐一确认。"
             "要自动核实，请用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡，然后重新运行；整场核对无误可加 --trust-order。",
-            f"{len(unverified)} students' photos were matched by shooting order only, not verified (shots {shots_txt}): no reference "
+            f"{len(unverified)} students' photos were matched by shooting order only, not verified (shots {shots_en}): no reference "
             "photos, log times or shot-number cards, so a missing student plus a person not in the log would shift the names unseen. "
             "Passing photos are in review/, not upload/: confirm each against its thumbnail in the report. To verify automatically, "
             "give --references (enrollment photos), log times, or shot-number cards in the photos, and run again; after checking the "
@@ -197,7 +203,9 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         fcounts[f["status"]] = fcounts.get(f["status"], 0) + 1
     notes = list(roster.notes) + (registration.notes if registration else []) + list(m.notes)
     if ref_missing:
-        notes.append(f"no usable reference photo for shot(s) {', '.join(ref_missing)}")
+        notes.append(Said(f"no usable reference photo for shot(s) {', '.join(ref_missing)}",
+                          f"拍摄号 {'、'.join(ref_missing)} 没有可用的参考照片", "no_reference_photo"))
+    notes = [say(n, lang) for n in notes]
     report = {
         "photocheck_batch": 1,
         "shots": str(shots), "log": str(log), "references": str(references) if references else None,
@@ -217,6 +225,10 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         report["summary"]["not_photographed"] = len(report["roster"]["not_photographed"])
     return by_rel, report
 
+
+_SAME_BYTES = Said("same bytes", "文件相同", "same_bytes")
+_SAME_IMAGE = Said("same image", "内容相同（重新保存或缩放的副本）", "same_image")
+_NO_FACE = Said("no face", "没有检测到人脸", "no_face")
 
 _STATUS_ORDER = {"ok": 0, "unverified": 1, "failed": 2, "mismatch": 3, "missing": 4, "unmatched": 5}
 

@@ -119,9 +119,11 @@ class RowJoin:
         if self.decided:
             return None
         why_zh = {"": "", "no_photo": "", "no_reference": "候选学生没有可用的参考照片，无法用人脸确认。",
+                  "no_references": "没有提供参考照片（--references），无法用人脸确认。",
                   "no_confirm": "照片与任何候选学生的参考照片都不够相似。", "several": "照片与多名候选学生的参考照片都相似。",
                   "taken": "照片是已匹配到其他拍摄号的学生。"}[self.why_not]
         why_en = {"": "", "no_photo": "", "no_reference": "No candidate has a usable reference photo to confirm the face. ",
+                  "no_references": "No reference photos were given (--references), so the face cannot decide. ",
                   "no_confirm": "The photo is not close enough to any candidate's reference photo. ",
                   "several": "The photo is close to more than one candidate's reference photo. ",
                   "taken": "The photo shows a student already joined to another shot. "}[self.why_not]

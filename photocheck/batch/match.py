@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bilingual import Said
 from .roster import Row, parse_time
 
 
@@ -79,7 +80,7 @@ class MatchResult:
     unassigned: list[int]  # subjects with no trusted row
     issues: list[Issue]
     clock_offset: float | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
 
 
 def exif_seconds(values: list[str | None]) -> list[float | None]:
@@ -262,7 +263,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
 
     ident, tcfg = cfg["identity"], cfg["time"]
     issues: list[Issue] = []
-    notes: list[str] = []
+    notes: list[Said] = []
     row_of_key = {_shot_key(r.shot_no): j for j, r in enumerate(rows)}
     result_rows = [RowMatch() for _ in rows]
 
@@ -286,7 +287,8 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
     else:
         rest.sort(key=lambda f: f.order)
         if any(f.seconds is not None for f in rest):
-            notes.append("some frames have no EXIF capture time: all frames ordered by file name")
+            notes.append(Said("some frames have no EXIF capture time: all frames ordered by file name",
+                              "部分照片没有 EXIF 拍摄时间：全部照片按文件名排序", "no_exif_time"))
     first_free = len(subjects)
     subjects += group_subjects(rest, ident["same_person"], tcfg["max_retake_gap_s"])
 
@@ -460,15 +462,20 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                                f"照片中有 {len(free_subj)} 人，记录中有 {len(sub_rows)} 名学生（不含按拍摄号命名的照片）。",
                                f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))
     if not refs:
-        notes.append("no references: identities not verified; a swap of two students cannot be detected")
+        notes.append(Said("no references: identities not verified; a swap of two students cannot be detected",
+                          "未提供参考照片：没有核对身份，两名学生的照片互换无法发现", "no_references"))
         if not any(r.seconds is not None for r in rows):
-            notes.append("no references and no log times: photos are matched to the log by order alone, so a missing "
-                         "student and a person not in the log would shift the names between them unseen; give --references")
+            notes.append(Said("no references and no log times: photos are matched to the log by order alone, so a missing "
+                              "student and a person not in the log would shift the names between them unseen; give --references",
+                              "没有参考照片，记录中也没有时间：照片只能按顺序对应到记录，缺拍一人又多拍一人会让其间的姓名错位而无法发现；"
+                              "请用 --references 提供学籍照片", "order_only"))
     if offset is None and any(r.seconds is not None for r in rows):
-        notes.append("log times could not be used: too few photos fit them to fix the camera clock's offset")
+        notes.append(Said("log times could not be used: too few photos fit them to fix the camera clock's offset",
+                          "记录中的时间无法使用：与之吻合的照片太少，无法确定相机时钟的偏差", "times_unused"))
     elif rivals:
-        notes.append(f"the camera clock's offset is uncertain ({len(rivals)} other offset(s) fit almost as well); "
-                     "matches that depend on it are not trusted")
+        notes.append(Said(f"the camera clock's offset is uncertain ({len(rivals)} other offset(s) fit almost as well); "
+                          "matches that depend on it are not trusted",
+                          f"相机时钟的偏差不确定（另有 {len(rivals)} 个偏差几乎同样吻合）；依赖它的匹配不予采信", "offset_uncertain"))
     return MatchResult(subjects, result_rows, unassigned, issues, offset, notes)
 
 

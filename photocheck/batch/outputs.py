@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 
 from .assemble import finding
+from .bilingual import Said, say
 from .atomic import atomic_write, inside
 from .errors import BatchUsageError
 from .journal import Journal
@@ -37,15 +38,16 @@ def check_template(template: str) -> None:
 
 
 def output_name(template: str, row) -> tuple[str | None, str | None]:
-    """(name, problem): the file name for ``row``, or why the log values make it unsafe."""
+    """(name, problem): the file name for ``row``, or why the log values make it unsafe (English, with
+    ``.zh``: a :class:`~photocheck.batch.bilingual.Said`)."""
     values = {"student_id": row.student_id, "name": row.name, "shot_no": row.shot_no, "code": row.code}
     used = {f for _, f, _, _ in string.Formatter().parse(template) if f}
     empty = [f for f in used if not values[f].strip()]
     if empty:
-        return None, f"empty {', '.join(sorted(empty))}"
+        return None, Said(f"empty {', '.join(sorted(empty))}", f"{'、'.join(sorted(empty))} 为空", "empty_field")
     name = template.format(**values)
     if any(c in _BAD_NAME_CHARS for c in name) or name.startswith(".") or ".." in name or len(name.encode()) > 200:
-        return None, f"unsafe file name {name!r}"
+        return None, Said(f"unsafe file name {name!r}", f"文件名 {name!r} 不安全", "unsafe_name")
     return name, None
 
 
@@ -67,7 +69,7 @@ def write_outputs(report: dict, roster: Roster, journal: Journal, by_rel: dict, 
             continue
         name, problem = output_name(template, rows[s["shot_no"]])
         if problem:
-            s["findings"].append(finding("output_name", (f"输出文件名不安全或为空（{problem}），未写出。请修正记录中的值。" if zh else
+            s["findings"].append(finding("output_name", (f"输出文件名不安全或为空（{say(problem, 'zh')}），未写出。请修正记录中的值。" if zh else
                                                           f"output name refused ({problem}); nothing written. Fix the value in the log.")))
             s["status"] = "failed" if s["status"] == "ok" else s["status"]
             continue

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .bilingual import Said
 from .roster import lossy_note
 from .tables import RosterError, mask_id, norm_header, pick_sheet, plain_number, read_sheets, row_text, sheet_note
 
@@ -98,7 +99,8 @@ def read_registration(path: str | os.PathLike) -> Registration:
         sid, name = plain_number(get("student_id")), get("name")
         if not sid:
             text = name or row_text(cells)
-            notes.append(f"{os.path.basename(file)} {word} {r + 1} left out (no student number): {text}")
+            notes.append(Said(f"{os.path.basename(file)} {word} {r + 1} left out (no student number): {text}",
+                              f"{os.path.basename(file)} 第 {r + 1} 行未读入（没有学号）：{text}", "form_row_skipped"))
             continue
         cols = {h: cells[i] for i, h in shown.items() if cells[i]}
         if "phone" in index and cells[index["phone"]]:
@@ -111,7 +113,9 @@ def read_registration(path: str | os.PathLike) -> Registration:
                 raise RosterError(file, f"学号 {sid} 出现了两次且姓名不同（第 {first.line} 行 {first.name}，第 {r + 1} 行 {name}）。请更正登记表。",
                                   f"student number {sid} appears twice with different names ({word} {first.line}: {first.name}, "
                                   f"{word} {r + 1}: {name}). Correct the registration form.", sheet.name)
-            notes.append(f"{os.path.basename(file)}: student number {sid} is listed twice ({word}s {first.line} and {r + 1}); read once")
+            notes.append(Said(f"{os.path.basename(file)}: student number {sid} is listed twice ({word}s {first.line} and {r + 1}); read once",
+                              f"{os.path.basename(file)}：学号 {sid} 出现两次（第 {first.line} 行和第 {r + 1} 行），只读入一次",
+                              "form_student_twice"))
             continue
         by_id[sid] = s
         students.append(s)

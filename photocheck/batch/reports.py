@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import json
+import re
 from pathlib import Path
 
 from .atomic import atomic_write
@@ -96,6 +97,16 @@ def join_text(join: dict | None, lang: str = "zh") -> str:
     return text
 
 
+#: a warning is a note for a student who passes: nothing to retake
+HINT_TITLE = ("提示，无需重拍", "note, no retake needed")
+
+
+def _problems_and_hints(s: dict) -> tuple[list[dict], list[dict]]:
+    """Findings that need something done (fail/error), and warnings (notes: no retake needed)."""
+    return ([f for f in s["findings"] if f["status"] in ("fail", "error")],
+            [f for f in s["findings"] if f["status"] == "warn"])
+
+
 def csv_bytes(report: dict, lang: str = "zh") -> bytes:
     zh = lang == "zh"
     absent = report["roster"]["not_photographed"] if "roster" in report else []
@@ -104,23 +115,25 @@ def csv_bytes(report: dict, lang: str = "zh") -> bytes:
         for k in (s.get("extra") or {}):
             if k not in extra_cols:
                 extra_cols.append(k)
-    head = (["拍摄号", "学号", "姓名", "结果", "匹配方式", "照片文件", "重拍文件", "输出文件", "问题", "采集码", "时间", "身份证号"] if zh else
-            ["shot_no", "student_id", "name", "status", "matched_by", "file", "retakes", "output", "problems", "code", "time", "id_number"])
+    head = (["拍摄号", "学号", "姓名", "结果", "匹配方式", "照片文件", "重拍文件", "输出文件", "问题", "提示（无需重拍）", "采集码", "时间", "身份证号"]
+            if zh else ["shot_no", "student_id", "name", "status", "matched_by", "file", "retakes", "output", "problems",
+                        "notes_no_retake", "code", "time", "id_number"])
     if "roster" in report:
         head.append("学号来源" if zh else "student_number_from")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([safe_cell(h) for h in head + extra_cols])
     for s in report["students"]:
-        problems = "; ".join(f["message"] or f["rule"] for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
+        problems, hints = _problems_and_hints(s)
         row = [s.get("shot_no"), s.get("student_id"), s.get("name"), STATUS_TEXT[s["status"]][0 if zh else 1], match_text(s, lang), s.get("file"),
-               "; ".join(s.get("retakes") or []), s.get("output"), problems, s.get("code"), s.get("time"), s.get("id_number")]
+               "; ".join(s.get("retakes") or []), s.get("output"), "; ".join(f["message"] or f["rule"] for f in problems),
+               "; ".join(f["message"] or f["rule"] for f in hints), s.get("code"), s.get("time"), s.get("id_number")]
         if "roster" in report:
             row.append(join_text(s.get("roster"), lang))
         row += [(s.get("extra") or {}).get(k) for k in extra_cols]
         w.writerow([safe_cell(v) for v in row])
     for s in absent:  # registered students no log row is: one line each, after the log's rows
-        row = [None, s["student_id"], s["name"], STATUS_TEXT["not_photographed"][0 if zh else 1], None, None, None, None, None,
+        row = [None, s["student_id"], s["name"], STATUS_TEXT["not_photographed"][0 if zh else 1], None, None, None, None, None, None,
                None, None, s.get("id_number"), None]
         row += [(s.get("extra") or {}).get(k) for k in extra_cols]
         w.writerow([safe_cell(v) for v in row])
@@ -128,24 +141,79 @@ def csv_bytes(report: dict, lang: str = "zh") -> bytes:
 
 
 _CSS = """
-body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222}
-h1{font-size:1.4em} h2{font-size:1.15em;margin-top:1.6em}
-table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.35em .5em;vertical-align:top;text-align:left}
-th{background:#f4f4f4;position:sticky;top:0} img{width:72px;border:1px solid #ccc}
-.st{font-weight:bold;white-space:nowrap} .ok{color:#1a7f37} .failed,.unreadable{color:#c62828} .missing,.mismatch,.unmatched,.duplicate{color:#b26a00}
-.unverified{color:#6a1b9a} .ok.trusted{color:#6a1b9a}
+*{box-sizing:border-box}
+body{font:16px/1.45 system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:1.5em;color:#222;
+     overflow-wrap:break-word}
+h1{font-size:1.4em;margin:.2em 0 .5em} h2{font-size:1.15em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%} td,th{border-bottom:1px solid #ddd;padding:.4em .5em;vertical-align:top;text-align:left}
+th{background:#f4f4f4;position:sticky;top:0;white-space:nowrap;font-size:.92em}
+td.shot,td.sid,td.name,td.st{white-space:nowrap}
+td.files,td.details{font-size:.9em}
+td.probs{min-width:14em}
+td.photo img{width:72px;height:auto;border:1px solid #ccc;display:block}
+.confirm td.photo img{width:120px}
+ul.problems,ul.hints,ul.issues,ul.notes{margin:0;padding-left:1.2em}
+.hint{margin-top:.35em;padding:.3em .5em;background:#eef4fb;border-left:3px solid #6b8fbf;color:#2b3d55;font-size:.92em}
+.hint b{font-weight:600}
+.st{font-weight:bold} .st small{font-weight:normal}
+.ok{color:#1a7f37} .failed,.unreadable{color:#c62828} .missing,.mismatch,.unmatched,.duplicate{color:#b26a00}
+.unverified,.ok.trusted{color:#6a1b9a}
 .banner{border:2px solid #6a1b9a;background:#f6eefa;padding:.6em .8em;margin:1em 0}
-.confirm img{width:120px}
-.issues li{margin:.3em 0} .summary span{display:inline-block;margin-right:1.2em} small{color:#666}
+.issues li{margin:.3em 0} .summary span{display:inline-block;margin-right:1.2em} small{color:#555}
+.details span{display:inline-block;margin-right:.8em} .details .k{color:#666}
+ul.notes{color:#555;font-size:.92em} code.opt{white-space:nowrap;font-family:inherit}
+@media (max-width:720px){
+  body{margin:.8em}
+  table.rows,table.rows tbody,table.rows tr,table.rows td{display:block;width:100%;min-width:0}
+  table.rows thead{display:none}
+  table.rows tr{border:1px solid #ddd;border-radius:6px;margin:0 0 .8em;padding:.4em .5em}
+  table.rows td{border:0;padding:.15em 0;white-space:normal}
+  table.rows td[data-label]::before{content:attr(data-label) "\\00a0";color:#666;font-size:.85em;font-weight:normal}
+  table.rows td.photo{float:right;width:auto;margin-left:.5em}
+  .confirm td.photo img{width:96px}
+}
 """
+
+def _details(s: dict, lang: str) -> list[tuple[str, str]]:
+    """The log's and the form's other columns for a student, as (label, value), for the HTML."""
+    zh = lang == "zh"
+    out = []
+    if s.get("roster"):
+        typed = s["roster"].get("log_name")
+        if typed and typed != s.get("name"):
+            out.append(("记录中的姓名" if zh else "name in log", typed))
+    for key, label in (("code", ("采集码", "code")), ("time", ("时间", "time")), ("id_number", ("身份证号", "ID number"))):
+        if s.get(key):
+            out.append((label[0 if zh else 1], s[key]))
+    out += [(str(k), str(v)) for k, v in (s.get("extra") or {}).items() if v]
+    if s.get("roster"):
+        out.append(("", join_text(s["roster"], lang)))
+    return out
+
+
+_OPTION = re.compile(r"--[a-z][a-z-]*[a-z]")
 
 
 def html_text(report: dict, lang: str = "zh") -> str:
     zh = lang == "zh"
-    e = html.escape
+
+    def e(text) -> str:  # escaped, with command-line options never broken across lines
+        return _OPTION.sub(lambda m: f"<code class='opt'>{m.group(0)}</code>", html.escape(str(text)))
     t = (lambda a, b: a if zh else b)
-    out = [f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><meta charset='utf-8'>",
-           f"<title>{t('批量检查报告', 'Batch report')}</title><style>{_CSS}</style><body>",
+    st_text = (lambda k: STATUS_TEXT[k][0 if zh else 1])
+
+    def cell(cls: str, label: str, inner: str) -> str:
+        return f"<td class='{cls}' data-label='{html.escape(label)}'>{inner}</td>"
+
+    def photo(x: dict) -> str:
+        return f"<td class='photo'><img alt='' src='data:image/jpeg;base64,{x['thumbnail']}'></td>" if x.get("thumbnail") else "<td class='photo'></td>"
+
+    def details(x: dict) -> str:
+        return "".join(f"<span>{f'<span class=k>{e(k)}</span> ' if k else ''}{e(v)}</span>" for k, v in _details(x, lang))
+
+    out = [f"<!doctype html><html lang='{'zh-CN' if zh else 'en'}'><head><meta charset='utf-8'>",
+           "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+           f"<title>{t('批量检查报告', 'Batch report')}</title><style>{_CSS}</style></head><body>",
            f"<h1>{t('毕业照批量检查报告', 'Graduation photo batch report')}</h1>",
            f"<p><small>{e(t('照片', 'Shots'))}: {e(report['shots'])} · {e(t('记录', 'Log'))}: {e(report['log'])}"
            + (f" · {e(t('参考照片', 'References'))}: {e(report['references'])}" if report.get("references") else "") + "</small></p>"]
@@ -154,13 +222,13 @@ def html_text(report: dict, lang: str = "zh") -> str:
         how = ", ".join(f"{JOIN_TEXT[k][0 if zh else 1]} {v}" for k, v in ro["joined_by"].items())
         out.append(f"<p><small>{e(t('登记表', 'Registration form'))}: {e(ro['file'])}"
                    + (f" ({e(t('工作表', 'sheet'))} {e(ro['sheet'])})" if ro.get("sheet") else "")
-                   + f" · {ro['students']} {e(t('名学生', 'students'))} · {e(t('记录行', 'log rows'))}: {e(how)}</small></p>")
+                   + f" · {ro['students']} {e(t('名学生', 'students'))} · {e(t('学号来源', 'student numbers'))}: {e(how)}</small></p>")
     sm = report["summary"]
     out.append("<p class='summary'>" + "".join(
-        f"<span class='st {e(k)}'>{e(STATUS_TEXT[k][0 if zh else 1])}: {v}</span>" for k, v in sm["students"].items()) + "</p>")
+        f"<span class='st {e(k)}'>{e(st_text(k))}: {v}</span>" for k, v in sm["students"].items()) + "</p>")
     trusted = [x for x in report["students"] if x.get("order_trusted")]
     if trusted:
-        shots = ", ".join(x["shot_no"] for x in trusted)
+        shots = t("、", ", ").join(x["shot_no"] for x in trusted)
         out.append("<p class='banner'><b>" + e(t(
             f"使用了 --trust-order：{len(trusted)} 名学生（拍摄号 {shots}）的照片只是按拍摄顺序对应的，没有经过人脸、时间或拍摄号核实，已按顺序处理并导出到 upload/。",
             f"--trust-order was used: the photos of {len(trusted)} students (shots {shots}) were matched by shooting order only, "
@@ -177,18 +245,17 @@ def html_text(report: dict, lang: str = "zh") -> str:
             "these photos is in upload/; those that pass are in review/. Check each photo against its log row and move it to upload/ "
             "yourself; or run again with --references (enrollment photos), log times or shot-number cards; after checking the whole "
             "shoot, --trust-order exports by order.")) + "</p>")
-        out.append("<table class='confirm'><tr>" + "".join(f"<th>{e(h)}</th>" for h in (
+        out.append("<table class='rows confirm'><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in (
             t("照片", "Photo"), t("拍摄号", "Shot"), t("姓名", "Name"), t("学号", "Student id"), t("记录中的其他信息", "Other log columns"),
-            t("文件", "File"))) + "</tr>")
+            t("文件", "File"))) + "</tr></thead><tbody>")
         for x in unverified:
-            img = f"<img alt='' src='data:image/jpeg;base64,{x['thumbnail']}'>" if x.get("thumbnail") else ""
-            more = [(k, x.get(k)) for k in ("code", "time")] + list((x.get("extra") or {}).items())
-            more_html = "<br>".join(f"{e(str(k))}: {e(str(v))}" for k, v in more if v)
-            out.append(f"<tr><td>{img}</td><td>{e(x.get('shot_no') or '—')}</td><td>{e(x.get('name') or '—')}</td>"
-                       f"<td>{e(x.get('student_id') or '—')}</td><td><small>{more_html}</small></td>"
-                       f"<td>{e(x.get('file') or '—')}" + (f"<br><small>→ {e(x['output'])}</small>" if x.get("output") else "")
-                       + "</td></tr>")
-        out.append("</table>")
+            out.append("<tr>" + photo(x) + cell("shot", t("拍摄号", "Shot"), e(x.get("shot_no") or "—"))
+                       + cell("name", t("姓名", "Name"), f"<span>{e(x.get('name') or '—')}</span>")
+                       + cell("sid", t("学号", "Student id"), e(x.get("student_id") or "—"))
+                       + cell("details", t("其他信息", "Other"), details(x))
+                       + cell("files", t("文件", "File"), e(x.get("file") or "—")
+                              + (f"<br><small>→&nbsp;{e(x['output'])}</small>" if x.get("output") else "")) + "</tr>")
+        out.append("</tbody></table>")
     out.append(f"<h2>{t('需要处理的问题', 'Problems to resolve')} ({len(report['mismatches'])})</h2>")
     if report["mismatches"]:
         out.append("<ul class='issues'>" + "".join(
@@ -197,51 +264,56 @@ def html_text(report: dict, lang: str = "zh") -> str:
     else:
         out.append(f"<p class='ok'>{t('没有发现匹配问题。', 'No matching problems found.')}</p>")
     if report.get("notes"):
-        out.append("<p><small>" + "<br>".join(e(n) for n in report["notes"]) + "</small></p>")
-    out.append(f"<h2>{t('学生', 'Students')}</h2><table><tr>" + "".join(
-        f"<th>{e(h)}</th>" for h in (t("照片", "Photo"), t("拍摄号", "Shot"), t("学号", "Student id"), t("姓名", "Name"),
-                                     t("结果", "Verdict"), t("问题", "Problems"), t("文件", "Files"), t("身份证号", "ID number"))) + "</tr>")
+        out.append(f"<h2>{t('说明', 'Notes')}</h2><ul class='notes'>" + "".join(f"<li>{e(n)}</li>" for n in report["notes"]) + "</ul>")
+    heads = (("photo", t("照片", "Photo")), ("shot", t("拍摄号", "Shot")), ("sid", t("学号", "Student id")), ("name", t("姓名", "Name")),
+             ("st", t("结果", "Verdict")), ("probs", t("问题", "Problems")), ("files", t("文件", "Files")),
+             ("details", t("记录与登记表", "Log and form")))
+    out.append(f"<h2>{t('学生', 'Students')}</h2><table class='rows students'><thead><tr>"
+               + "".join(f"<th class='{c}'>{e(h)}</th>" for c, h in heads) + "</tr></thead><tbody>")
     order = {"mismatch": 0, "unverified": 1, "unmatched": 2, "missing": 3, "failed": 4, "ok": 5}
-    for s in sorted(report["students"], key=lambda s: order.get(s["status"], 5)):
-        img = f"<img alt='' src='data:image/jpeg;base64,{s['thumbnail']}'>" if s.get("thumbnail") else ""
-        probs = "".join(f"<li>{e(f['message'] or f['rule'])}</li>" for f in s["findings"] if f["status"] in ("fail", "error", "warn"))
+    for s in sorted(report["students"], key=lambda s: order.get(s["status"], 6)):
+        problems, hints = _problems_and_hints(s)
+        probs = "<ul class='problems'>" + "".join(f"<li>{e(f['message'] or f['rule'])}</li>" for f in problems) + "</ul>" if problems else ""
+        if hints:
+            probs += (f"<div class='hint'><b>{e(HINT_TITLE[0 if zh else 1])}</b><ul class='hints'>"
+                      + "".join(f"<li>{e(f['message'] or f['rule'])}</li>" for f in hints) + "</ul></div>")
         files = e(s.get("file") or "—")
         if s.get("retakes"):
             files += f"<br><small>{t('重拍', 'retakes')}: {e(', '.join(s['retakes']))}</small>"
         if s.get("candidates"):
             files += f"<br><small>{t('候选', 'candidates')}: {e(', '.join(s['candidates']))}</small>"
         if s.get("output"):
-            files += f"<br><small>→ {e(s['output'])}</small>"
-        name = e(s.get("name") or "—")
-        if s.get("roster"):
-            typed = s["roster"].get("log_name")
-            said = f"{t('记录', 'log')}: {typed} · " if typed and typed != s.get("name") else ""
-            name += f"<br><small>{e(said + join_text(s['roster'], lang))}</small>"
-        out.append(f"<tr><td>{img}</td><td>{e(s.get('shot_no') or '—')}</td><td>{e(s.get('student_id') or '—')}</td>"
-                   f"<td>{name}</td><td class='st {e(s['status'])}{' trusted' if s.get('order_trusted') else ''}'>"
-                   f"{e(STATUS_TEXT[s['status']][0 if zh else 1])}"
-                   + (f"<br><small>{e(match_text(s, lang))}</small>" if s.get("matched_by") else "") + "</td>"
-                   f"<td><ul>{probs}</ul></td><td>{files}</td><td>{e(s.get('id_number') or '')}</td></tr>")
-    out.append("</table>")
+            files += f"<br><small>→&nbsp;{e(s['output'])}</small>"
+        verdict = e(st_text(s["status"])) + (f"<br><small>{e(match_text(s, lang))}</small>" if s.get("matched_by") else "")
+        out.append("<tr>" + photo(s) + cell("shot", heads[1][1], e(s.get("shot_no") or "—"))
+                   + cell("sid", heads[2][1], e(s.get("student_id") or "—"))
+                   + cell("name", heads[3][1], f"<span>{e(s.get('name') or '—')}</span>")
+                   + cell(f"st {e(s['status'])}{' trusted' if s.get('order_trusted') else ''}", heads[4][1], verdict)
+                   + cell("probs", heads[5][1], probs) + cell("files", heads[6][1], files)
+                   + cell("details", heads[7][1], details(s)) + "</tr>")
+    out.append("</tbody></table>")
     if report.get("roster"):
         absent = report["roster"]["not_photographed"]
         out.append(f"<h2>{t('登记表中不在本次记录里的学生', 'In the registration form, not in this log')} ({len(absent)})</h2>"
                    f"<p><small>{t('这些学生没有拍摄号（例如其他批次或其他院系的学生）。若本应在本次拍摄，请核对记录。', 'No log row is one of these students (e.g. students of other groups or sessions). If they should have been photographed in this session, check the log.')}</small></p>")
-        out.append(f"<table><tr><th>{t('学号', 'Student id')}</th><th>{t('姓名', 'Name')}</th><th>{t('院系', 'Department')}</th>"
-                   f"<th>{t('专业', 'Major')}</th><th>{t('身份证号', 'ID number')}</th></tr>")
+        ah = (t("学号", "Student id"), t("姓名", "Name"), t("院系", "Department"), t("专业", "Major"), t("身份证号", "ID number"))
+        out.append("<table class='rows absent'><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in ah) + "</tr></thead><tbody>")
         for s in absent:
-            out.append(f"<tr><td>{e(s['student_id'])}</td><td>{e(s['name'])}</td><td>{e(s.get('department') or '')}</td>"
-                       f"<td>{e(s.get('major') or '')}</td><td>{e(s.get('id_number') or '')}</td></tr>")
-        out.append("</table>")
+            out.append("<tr>" + cell("sid", ah[0], e(s["student_id"])) + cell("name", ah[1], f"<span>{e(s['name'])}</span>")
+                       + cell("", ah[2], e(s.get("department") or "")) + cell("", ah[3], e(s.get("major") or ""))
+                       + cell("", ah[4], e(s.get("id_number") or "")) + "</tr>")
+        out.append("</tbody></table>")
     other = [f for f in report["files"] if f["status"] not in ("used", "retake")]
-    out.append(f"<h2>{t('其他文件', 'Other files')} ({len(other)})</h2><table><tr><th>{t('文件', 'File')}</th>"
-               f"<th>{t('状态', 'Status')}</th><th>{t('说明', 'Note')}</th></tr>")
+    oh = (t("文件", "File"), t("状态", "Status"), t("说明", "Note"))
+    out.append(f"<h2>{t('其他文件', 'Other files')} ({len(other)})</h2><table class='rows files'><thead><tr>"
+               + "".join(f"<th>{e(h)}</th>" for h in oh) + "</tr></thead><tbody>")
     for f in other:
         note = f.get("reason") or ""
         if f.get("duplicate_of"):
             note = f"{note} → {f['duplicate_of']}"
-        out.append(f"<tr><td>{e(f['file'])}</td><td class='st {e(f['status'])}'>{e(STATUS_TEXT[f['status']][0 if zh else 1])}</td><td>{e(note)}</td></tr>")
-    out.append("</table></body></html>")
+        out.append("<tr>" + cell("files", oh[0], e(f["file"])) + cell(f"st {e(f['status'])}", oh[1], e(st_text(f["status"])))
+                   + cell("", oh[2], e(note)) + "</tr>")
+    out.append("</tbody></table></body></html>")
     return "\n".join(out)
 
 

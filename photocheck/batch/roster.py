@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .tables import RosterError, mask_id  # noqa: F401 (re-exported: part of this module's API)
+from .bilingual import Said
 from .tables import Sheet, pick_sheet, plain_number, read_sheets, row_text, sheet_note
 
 #: canonical column → accepted headers (compared case- and space-insensitively)
@@ -82,12 +83,15 @@ def _log_needs(index: dict[str, int]) -> tuple[str, str] | None:
     return None
 
 
-def lossy_note(file: str, sheet: Sheet, r: int, c: int | None, what: str) -> list[str]:
+def lossy_note(file: str, sheet: Sheet, r: int, c: int | None, what: str, what_zh: str = "身份证号") -> list[Said]:
     """A note for a long number that Excel stored as a number (only 15 digits kept)."""
     if c is None or (r, c) not in sheet.lossy:
         return []
-    return [f"{os.path.basename(file)} row {r + 1}: the {what} is stored as a number, so Excel kept only 15 digits "
-            "and the last ones are wrong; format that column as text and type them again"]
+    name = os.path.basename(file)
+    return [Said(f"{name} row {r + 1}: the {what} is stored as a number, so Excel kept only 15 digits "
+                 "and the last ones are wrong; format that column as text and type them again",
+                 f"{name} 第 {r + 1} 行：{what_zh}被存成了数字，Excel 只保留 15 位，后几位已经不对；请把该列设为文本格式后重新输入",
+                 "number_cut")]
 
 
 def read_roster(path: str | os.PathLike) -> Roster:
@@ -119,7 +123,8 @@ def read_roster(path: str | os.PathLike) -> Roster:
             blank += 1
             continue
         if not (get("shot_no") or get("student_id") or get("name")):
-            notes.append(f"{ln_word} {ln} skipped (no shot number, student id or name): {row_text(cells)}")
+            notes.append(Said(f"{ln_word} {ln} skipped (no shot number, student id or name): {row_text(cells)}",
+                              f"第 {ln} 行已跳过（没有拍摄号、学号或姓名）：{row_text(cells)}", "row_skipped"))
             continue
         if not get("shot_no"):
             raise fail(f"第 {ln} 行没有拍摄号。请补上或删除该行。", f"{ln_word} {ln} has no shot number. Fill it in or delete the {ln_word}.")
@@ -146,11 +151,12 @@ def read_roster(path: str | os.PathLike) -> Roster:
     _parse_times(rows, fail, ln_word)
     rows.sort(key=lambda r: natural_key(r.shot_no))
     if blank:
-        notes.insert(0, f"{blank} blank line(s) skipped")
+        notes.insert(0, Said(f"{blank} blank line(s) skipped", f"已跳过 {blank} 个空行", "blank_lines"))
     ids: dict[str, str] = {}
     for row in rows:
         if row.student_id and row.student_id in ids:
-            notes.append(f"student id {row.student_id} appears at shots {ids[row.student_id]} and {row.shot_no}")
+            notes.append(Said(f"student id {row.student_id} appears at shots {ids[row.student_id]} and {row.shot_no}",
+                              f"学号 {row.student_id} 出现在拍摄号 {ids[row.student_id]} 和 {row.shot_no}", "student_id_twice"))
         ids.setdefault(row.student_id, row.shot_no)
     return Roster(file, rows, headers, notes)
 

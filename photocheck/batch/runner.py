@@ -55,6 +55,13 @@ class BatchResult:
         return self.report["students"]
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
 def _task(kind: str, path: str, rel: str, sha: str, lang: str, verify: bool, thumb_w: int,
           experimental: bool = False) -> dict:
     """One task, in a worker: analyse a camera file (``img``) or a reference photo (``ref``)."""
@@ -121,7 +128,9 @@ def run_batch(shots_dir, log, out_dir, *, workers=None, references=None, force=F
                         tasks.append(("ref", str(p), p.name, sha, lang, verify, thumb_w, trial))
 
         bar = None
-        if progress and tasks:
+        # a progress bar only on a terminal: click prints its label as a stray line when stderr is a
+        # file or a pipe (a script, CI, the operator's log file)
+        if progress and tasks and _is_terminal(sys.stderr):
             import click
 
             bar = click.progressbar(length=len(tasks), label="photocheck batch", file=sys.stderr, show_pos=True)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .bilingual import Said
 from .roster import natural_key
 
 #: first bytes of the image formats the loader reads
@@ -75,15 +76,17 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
             size = os.path.getsize(p)
             digest, head = _hash(p)
         except OSError as e:
-            files.append(ScannedFile(p, rel, 0, None, "unreadable", f"cannot read: {e.strerror or e}"))
+            files.append(ScannedFile(p, rel, 0, None, "unreadable", Said(f"cannot read: {e.strerror or e}",
+                                                                         f"无法读取：{e.strerror or e}", "cannot_read")))
             continue
         ext = Path(p).suffix.lower()
         if size == 0:
-            f = ScannedFile(p, rel, size, digest, "unreadable", "empty file (0 bytes)")
+            f = ScannedFile(p, rel, size, digest, "unreadable", Said("empty file (0 bytes)", "空文件（0 字节）", "empty"))
         elif ext in RAW_EXT:
-            f = ScannedFile(p, rel, size, digest, "not_image", "camera RAW file: use the camera's JPEG")
+            f = ScannedFile(p, rel, size, digest, "not_image",
+                            Said("camera RAW file: use the camera's JPEG", "相机 RAW 文件：请使用相机导出的 JPEG", "raw"))
         elif not _is_image_head(head):
-            f = ScannedFile(p, rel, size, digest, "not_image", "not an image file")
+            f = ScannedFile(p, rel, size, digest, "not_image", Said("not an image file", "不是图片文件", "not_image"))
         else:
             f = ScannedFile(p, rel, size, digest, "image")
         files.append(f)

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time as dtime
 from typing import Callable
 
+from .bilingual import Said
+
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of .xls (and .doc) files
 _ZIP = b"PK\x03\x04"  # .xlsx
 #: a float at or above this lost digits in Excel (15 significant digits): an ID number typed as a number
@@ -291,9 +293,12 @@ def pick_sheet(file: str, sheets: list[Sheet], headers: dict[str, tuple[str, ...
                      f"no sheet has the columns needed ({en}). Columns per sheet: {en_each}")
 
 
-def sheet_note(file: str, sheets: list[Sheet], sheet: Sheet) -> list[str]:
+def sheet_note(file: str, sheets: list[Sheet], sheet: Sheet) -> list[Said]:
     """A note saying which sheet was read, when the workbook has more than one."""
     if len(sheets) < 2:
         return []
     others = ", ".join(f"'{s.name}'" for s in sheets if s is not sheet)
-    return [f"{os.path.basename(file)}: read sheet '{sheet.name}' (the first with the columns needed; also in the file: {others})"]
+    others_zh = "、".join(f"“{s.name}”" for s in sheets if s is not sheet)
+    name = os.path.basename(file)
+    return [Said(f"{name}: read sheet '{sheet.name}' (the first with the columns needed; also in the file: {others})",
+                 f"{name}：读取了工作表“{sheet.name}”（第一个包含所需列的工作表；文件中还有：{others_zh}）", "sheet_read")]

@@ -15,8 +15,10 @@ import os
 import cv2
 import numpy as np
 
+from ..report import Finding, Report
+
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 3
+RECORD_VERSION = 4  # 3: findings are judgements (key, params, limit), worded when the report is made; 4: the QR codes (shot-number cards) read in the frame
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -51,35 +53,27 @@ def score(findings: list[dict]) -> tuple[float, ...]:
     return (float(fails), float(warns), -_number(findings, "eyes.open", "open"), -_number(findings, "quality.sharpness", "value"))
 
 
-def findings_both(a, spec) -> list[dict]:
-    """Every rule's finding as a dict, with the message in Chinese (``message``) and English
-    (``message_en``), so a journal record serves a rerun in either language. Only findings that
-    carry a message are evaluated a second time."""
-    from ..check import evaluate, report_for
-    from ..rules import REGISTRY
-
-    rep = report_for(a, spec, "zh")
-    out = []
-    for f in rep.findings:
-        d = f.to_dict()
-        d["message_en"] = evaluate(REGISTRY[f.rule], a, spec, "en").message if f.message and f.rule in REGISTRY else f.message
-        out.append(d)
-    return out
+def judgements(report: Report) -> list[dict]:
+    """Every finding of a report as its judgement (rule, status, value, the limit in force, message
+    key and fields; no words): a journal record serves a rerun in either language."""
+    return [f.to_record() for f in report.findings]
 
 
 def pick_lang(findings: list[dict], lang: str) -> list[dict]:
-    """Finding dicts in the report's language (drops the other language's message)."""
-    return [{**{k: v for k, v in f.items() if k != "message_en"},
-             "message": f.get("message_en", f["message"]) if lang == "en" else f["message"]} for f in findings]
+    """Finding dicts (judgements from a record) worded in the report's language: the shape of
+    ``photocheck check --json``'s findings."""
+    return [Finding.from_record(f, lang).to_dict() for f in findings]
 
 
 def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_upload: bool = True,
                  thumb_width: int = 120, experimental: bool = False) -> dict:
     """Analyse one camera original; never raises for a bad file (the record says what is wrong).
-    ``lang`` is unused (records hold both languages); it stays for call compatibility.
+    ``lang`` is unused (records hold judgements, worded in either language when the report is
+    made); it stays for call compatibility.
     ``experimental`` also runs the experimental rules (batch setting ``[rules] experimental``)."""
     from ..analysis import analyse
     from ..cards.reader import card_record
+    from ..check import error_report, report_for
     from ..errors import PhotoError
     from ..export import export_upload
     from ..spec import load_spec
@@ -96,7 +90,7 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
                                              "en": f"cannot decode: {type(e).__name__}: {e}"})
         return rec
     img = a.image
-    findings = findings_both(a, spec)
+    findings = judgements(report_for(a, spec))
     rep_ok = not any(f["status"] in ("fail", "error") for f in findings)
     t16, t64 = _thumbs(img.rgb)
     emb = a.embedding
@@ -111,9 +105,9 @@ def analyse_file(path: str, rel: str, sha256: str, lang: str = "zh", verify_uplo
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
             up_spec = load_spec("upload", experimental=experimental)
             try:
-                up = findings_both(analyse(data, up_spec, models=a._models, name=os.path.basename(rel)), up_spec)
+                up = judgements(report_for(analyse(data, up_spec, models=a.models, name=os.path.basename(rel)), up_spec))
             except PhotoError as e:
-                up = [{"rule": "file.read", "status": "error", "value": e.code, "limit": None, "message": e.zh, "message_en": e.en}]
+                up = judgements(error_report(e))
             rec["upload_findings"] = [f for f in up if f["status"] not in ("pass", "skip")]
             rec["upload_ok"] = not any(f["status"] in ("fail", "error") for f in up)
         else:

@@ -19,7 +19,7 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from ..spec import PROFILES, Spec, load_spec
+from ..spec import PROFILES, Spec, SpecError, load_spec
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,5 +71,7 @@ def load_spec_or_usage(profile: str, spec_path: str | None, background: str | No
     try:
         return load_spec(profile, spec_path, background_rgb=BACKGROUNDS.get(background or ""),
                          experimental=experimental)
+    except SpecError as e:  # names the file, the table and the key already
+        raise click.UsageError(f"invalid limits file {e}") from None
     except (OSError, ValueError) as e:
         raise click.UsageError(f"cannot read spec {spec_path}: {e}") from None

@@ -28,10 +28,10 @@ def print_report(report: Report, lang: str, verbose: bool = True) -> None:
     ok_word = ("合格", "OK") if report.ok else ("不合格", "NOT OK")
     head = ok_word[0] if lang == "zh" else ok_word[1]
     click.secho(f"{report.file}: {head}", bold=True, fg="green" if report.ok else "red")
-    for f in report.findings:
+    for f in report.in_lang(lang).findings:  # worded here, in the command's language
         if f.status == "skip" and not verbose:
             continue
-        line = f"  {_ICON[f.status]} {f.rule:<30} {f.status:<5} {value_text(f.value):<28} [{f.limit or '—'}]"
+        line = f"  {_ICON[f.status]} {f.rule:<30} {f.status:<5} {value_text(f.value):<28} [{f.limit_text or '—'}]"
         click.secho(line, fg=_COLOR[f.status])
         if f.message and f.status != "pass":
             click.echo(f"      → {f.message}")

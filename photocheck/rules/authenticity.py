@@ -1,8 +1,8 @@
 """Authenticity rules: not a copy of an earlier photo, the same person, not beautified, not a re-shot.
 
-The reference-based rules read ``a.references`` (set by :func:`photocheck.check` from
-:func:`photocheck.references.load_references`): a list of :class:`~photocheck.references.Reference`
-or :class:`~photocheck.errors.PhotoError` for a reference that could not be used.
+The reference-based rules read ``a.references`` (given to :func:`photocheck.analysis.analyse`, which
+loads them with :func:`photocheck.references.load_references`): :class:`~photocheck.references.Reference`
+objects, or the :class:`~photocheck.errors.PhotoError` of a reference that could not be used.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import PhotoError
 from ..references import Reference, compare, photo_embedding, photo_signature
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 from .detail import fails_sharpness
 
 
@@ -52,7 +52,7 @@ def _messages(**extra):
                  "this photo is almost identical to the reference photo {ref}{how_en} (similarity {value}) and may "
                  "be a copy of it. Have a person compare them; if it is the old photo, take a new one.")),
       needs_references=True)
-def enrollment_reuse(a, lim):
+def enrollment_reuse(a: Analysis, lim: Limit) -> Measurement:
     # Aligned face interiors, band-passed and correlated after a fine alignment: a copy keeps the
     # very same pixels (≥ 0.96 after re-encoding, resizing, cropping, rotation, colour change or a
     # new background), a new photo of the same person does not (≤ 0.93, see docs/accuracy.md).
@@ -84,9 +84,9 @@ def enrollment_reuse(a, lim):
                "the person does not look like the one in the reference photo {ref} (similarity {value}, "
                "limit {limit}). Make sure the photo belongs to this student; if it does, have a person check it.")),
       needs_references=True)
-def identity(a, lim):
+def identity(a: Analysis, lim: Limit) -> Measurement:
     # SFace cosine similarity to the best-matching reference (OpenCV's same-person threshold is
-    # 0.363; measured here: same person in other photos ≥ 0.45, different people mostly < 0.30).
+    # 0.363; ours and how it was measured: limits/authenticity.toml, docs/accuracy.md).
     refs, errs = _split_refs(a)
     emb = photo_embedding(a)
     best, best_ref = None, None
@@ -114,14 +114,13 @@ def identity(a, lim):
                 "blurred": ("照片模糊（清晰度不合格），模糊和磨皮看起来一样，无法判断是否美颜，未检查。请先拍一张清晰的照片。",
                             "the photo is too blurred to judge retouching (blur and skin smoothing look alike); not "
                             "judged. Retake it sharp first.")})
-def retouch(a, lim):
+def retouch(a: Analysis, lim: Limit) -> Measurement:
     # Fine skin texture (pores, grain: |g − G1|) relative to the skin's own shading (|G4 − G8|:
     # the cheeks' and the nose's relief, which no beauty filter removes — it would flatten the
     # face). A beauty filter (bilateral, guided, frequency separation) wipes out everything up to
     # a few px while the shading stays, so the ratio collapses; both bands scale with the skin's
     # albedo, so the ratio means the same on every skin tone. Medians, so an edge or a spot does
-    # not dominate. Natural London uploads 0.29–0.66; real vendor-retouched ID photos 0.13–0.14
-    # (limits/authenticity.toml).
+    # not dominate. Calibration on natural and retouched photos: docs/accuracy.md.
     skin = a.skin_mask
     if np.count_nonzero(skin) < 400:
         return Measurement(None, status="skip")
@@ -192,13 +191,11 @@ def _spectral_peak(rgb: np.ndarray, box: tuple[int, int, int, int], lim) -> floa
                          "请直接用相机拍摄本人，不要翻拍照片或屏幕。",
                          "this looks like a photo of a screen or a print (moiré, halftone dots or a pixel grid; "
                          "periodic peak {value}, limit {limit}). Photograph the person directly, not a photo or screen.")})
-def recapture(a, lim):
+def recapture(a: Analysis, lim: Limit) -> Measurement:
     # Screens and prints add a regular grid (pixels, halftone dots) that natural skin and hair do
-    # not have: a sharp isolated peak in the face patch's spectrum. Measured on the working image
-    # (full detail): 141 real photos ≤ 3.5, the re-photographed screen 6.45, halftone prints ≥ 7.9.
-    from ..references import photo_points
-
-    pts = photo_points(a)
+    # not have: a sharp isolated peak in the face patch's spectrum, measured on the working image
+    # (full detail; calibration: docs/accuracy.md).
+    pts = a.image_points
     if pts is None:
         return Measurement(None, status="skip")
     h, w = a.image.rgb.shape[:2]
@@ -280,7 +277,7 @@ def border_width(rgb: np.ndarray, depth: float, step: float, cover: float, flat:
                          "a border has been added at the {where} of the photo ({value} px wide). Submit the photo "
                          "without borders, text or stickers.")},
       needs_face=False)
-def edits(a, lim):
+def edits(a: Analysis, lim: Limit) -> Measurement:
     # Measured on the whole file (working image), not the planned crop.
     width, side = border_width(a.image.rgb, float(lim["depth"]), float(lim["step"]), float(lim["cover"]),
                                float(lim["flat"]))

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from ..color import delta_e2000, rgb_to_lab
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 
 MIN_BACKGROUND_FRACTION = 0.04  # below this there is too little background to judge
 
@@ -58,7 +58,7 @@ def _median_u8(v: np.ndarray) -> float:
           "high": ("背景颜色与要求的 RGB{ref} 相差太大（色差 ΔE {value}；实际约 RGB{seen}）。请使用规定颜色的纯色背景。", "the background colour is too far from the required RGB{ref} (ΔE {value}; it is about RGB{seen}). Use a plain background of the required colour."),
           "none": ("几乎看不到背景，无法判断背景颜色（人像太大或太靠边）。", "almost no background is visible, so its colour cannot be judged (the person fills the frame)."),
       })
-def background_color(a, lim):
+def background_color(a: Analysis, lim: Limit) -> Measurement:
     m = _bg_pixels(a)
     ref = a.spec.background_rgb
     if m is None:
@@ -83,7 +83,7 @@ def background_color(a, lim):
           "clutter": ("背景上有其他物体或人物（占背景的 {c}%）。背景必须干净、无杂物。", "there are objects or other people on the background ({c}% of it). The background must be plain."),
           "none": ("几乎看不到背景，无法判断是否均匀。", "almost no background is visible, so its evenness cannot be judged."),
       })
-def background_uniform(a, lim):
+def background_uniform(a: Analysis, lim: Limit) -> Measurement:
     m = _bg_pixels(a)
     if m is None:
         return Measurement(None, status="warn", side="none")

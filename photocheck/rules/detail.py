@@ -23,9 +23,7 @@ def face_window_gray(a, face_px: float, margin: float) -> tuple[np.ndarray, floa
     enlarged: a small file is measured in its own pixels). ``margin`` (in measurement px) is kept
     around the landmarks' box for filters to settle. Returns (window, face width in measurement
     px, margin px)."""
-    from ..references import photo_points
-
-    pts = photo_points(a)
+    pts = a.image_points
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
     k = min(1.0, face_px / max(x1 - x0, 1.0))
     pad = int(np.ceil(margin / k))

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from .. import landmarks as L
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 from .detail import fails_sharpness
 from .regions import count, full, r
 
@@ -57,7 +57,7 @@ def gaze_offset(a) -> float:
           "gaze": ("眼睛没有平视镜头（瞳孔偏向一侧 {gaze}）。请直视镜头。",
                    "the eyes are not looking at the camera (irises off-centre by {gaze}). Look straight into the lens."),
       })
-def eyes_open(a, lim):
+def eyes_open(a: Analysis, lim: Limit) -> Measurement:
     o_r, o_l = eye_openness(a)
     opening = min(o_r, o_l)
     gaze = gaze_offset(a)
@@ -148,7 +148,7 @@ def by_x(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                       "the mouth may be open (lip gap {opening}), but the photo is too blurred to be sure. In the "
                       "sharp retake, close the lips naturally."),
       })
-def mouth_closed(a, lim):
+def mouth_closed(a: Analysis, lim: Limit) -> Measurement:
     m = mouth_measures(a, lim)
     value = {"opening": r(m["opening"]), "teeth": r(m["teeth"], 4), "span": r(m["span"])}
     if m["teeth"] >= lim["teeth_max"]:
@@ -179,7 +179,7 @@ def mouth_closed(a, lim):
           "low": ("头部向一侧转动了 {abs}°（向画面左侧）。请正对镜头。", "the head is turned {abs}° (toward the image left). Face the camera squarely."),
           "high": ("头部向一侧转动了 {abs}°（向画面右侧）。请正对镜头。", "the head is turned {abs}° (toward the image right). Face the camera squarely."),
       })
-def yaw(a, lim):
+def yaw(a: Analysis, lim: Limit) -> Measurement:
     y = a.pose_angles[0]
     return Measurement(r(y, 1), fmt={"abs": r(abs(y), 1)})
 
@@ -190,7 +190,7 @@ def yaw(a, lim):
           "low": ("头部上仰约 {abs}°。请收下巴，平视镜头。", "the head is tilted up by about {abs}°. Lower the chin and look straight at the camera."),
           "high": ("头部低下约 {abs}°。请抬头，平视镜头。", "the head is tilted down by about {abs}°. Raise the head and look straight at the camera."),
       })
-def pitch(a, lim):
+def pitch(a: Analysis, lim: Limit) -> Measurement:
     # The landmarker's pitch has a per-model offset; "offset" is its median on frontal studio
     # portraits (London neutral set), so 0 means the head is level.
     v = a.pose_angles[1] - lim["offset"]
@@ -220,7 +220,7 @@ def lens_darkness(a) -> tuple[float, float, float]:
           "low": ("眼睛周围明显发暗（亮度只有肤色的 {pct}%），像是戴了墨镜或有色镜片。请摘下有色眼镜，露出双眼。",
                   "the area around the eyes is very dark ({pct}% of the skin lightness), like sunglasses or tinted lenses. Take off tinted glasses so the eyes are clearly visible."),
       })
-def tinted(a, lim):
+def tinted(a: Analysis, lim: Limit) -> Measurement:
     ratio = lens_darkness(a)[0]
     return Measurement(r(ratio), fmt={"pct": round(100 * ratio)},
                        regions=tuple(("mask", m) for m in a.lens_masks))
@@ -232,7 +232,7 @@ def tinted(a, lim):
           "high": ("眼睛/镜片区域有强烈反光（{value}% 的镜片面积）。请调整灯光角度或略微低头，避免镜片反光。",
                    "strong reflections on the glasses ({value}% of the lens area). Move the lights or tilt the glasses slightly so the lenses do not reflect."),
       })
-def glare(a, lim):
+def glare(a: Analysis, lim: Limit) -> Measurement:
     skin = a.L[a.skin_mask] if count(a.skin_mask) >= 50 else a.L[a.face_mask]
     # Specular = near-white, much lighter than the brightest skin: a lamp mirrored in a lens.
     thr = max(lim["white_l"], float(np.percentile(skin, 99)) + lim["above_skin"])

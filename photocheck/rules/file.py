@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 
 
 @rule("file.read", needs_face=False,
       title=("文件可读取", "File can be read"),
       messages={"fail": ("无法读取照片：{value}", "the photo cannot be read: {value}")})
-def file_read(a, lim):
+def file_read(a: Analysis, lim: Limit) -> Measurement:
     # Reaching a rule at all means the file decoded; unreadable files become an error finding.
     notes = [n for n in a.image.notes]
     return Measurement("ok" if not notes else "ok (" + ", ".join(notes) + ")")
@@ -23,7 +23,7 @@ def file_read(a, lim):
           "truncated": ("JPEG 文件不完整（缺少结束标记），请重新导出。", "the JPEG has no end marker (incomplete file); export it again."),
           "extension": ("扩展名是 {ext}，应为 .jpg。", "the extension is {ext}; it should be .jpg."),
       })
-def file_format(a, lim):
+def file_format(a: Analysis, lim: Limit) -> Measurement:
     img = a.image
     if img.format is None:
         return Measurement("array", status="skip")
@@ -43,23 +43,31 @@ def file_format(a, lim):
     return Measurement(value, status="pass")
 
 
-@rule("file.size", needs_face=False, profiles=("upload",),
-      title=("文件大小 20–40 KB", "File size 20–40 KB"),
+def _size_kb(lim: Limit) -> dict[str, str]:
+    """The size limits (bytes) in KB, as people read them (1024 bytes, as Windows shows sizes)."""
+    low = lim.min if lim.min is not None else lim.warn_min
+    return {name: f"{v / 1024:g}" for name, v in (("min_kb", low), ("max_kb", lim.max)) if v is not None}
+
+
+@rule("file.size", needs_face=False, profiles=("upload",), limit_fields=_size_kb,
+      title=("文件大小 {min_kb}–{max_kb} KB", "File size {min_kb}–{max_kb} KB"),
       messages={
-          "high": ("文件 {kb} KB，超过 40 KB。请降低 JPEG 质量重新保存（质量不低于 60），或用 photocheck fix 生成。", "the file is {kb} KB, over 40 KB. Save it again at a lower JPEG quality (not below 60), or use photocheck fix."),
-          "low": ("文件只有 {kb} KB，低于 20 KB，画质可能不足。请用更高的 JPEG 质量保存。", "the file is only {kb} KB, under 20 KB; detail may be lost. Save it at a higher JPEG quality."),
+          "high": ("文件 {kb} KB，超过 {max_kb} KB。请降低 JPEG 质量重新保存（质量不低于 {quality_min}），或用 photocheck fix 生成。", "the file is {kb} KB, over {max_kb} KB. Save it again at a lower JPEG quality (not below {quality_min}), or use photocheck fix."),
+          "low": ("文件只有 {kb} KB，低于 {min_kb} KB，画质可能不足。请用更高的 JPEG 质量保存。", "the file is only {kb} KB, under {min_kb} KB; detail may be lost. Save it at a higher JPEG quality."),
       })
-def file_size(a, lim):
+def file_size(a: Analysis, lim: Limit) -> Measurement:
     n = a.image.size_bytes
     if n is None:
         return Measurement(None, status="skip")
-    return Measurement(n, fmt={"kb": round(n / 1024, 1)})
+    # the advice names the JPEG quality it must not go below: that rule's limit in force
+    q = a.spec.limit("file.jpeg_quality").fields().get("min", "60")
+    return Measurement(n, fmt={"kb": round(n / 1024, 1), "quality_min": q})
 
 
 @rule("file.jpeg_quality", needs_face=False, profiles=("upload",),
-      title=("JPEG 压缩质量 ≥ 60", "JPEG quality ≥ 60"),
-      messages={"low": ("JPEG 压缩质量约为 {value}，低于 60，画面会有明显压缩痕迹。请用原图以更高质量重新保存。", "JPEG quality is about {value}, below 60: compression artefacts. Save again from the original at a higher quality.")})
-def jpeg_quality(a, lim):
+      title=("JPEG 压缩质量 ≥ {min}", "JPEG quality ≥ {min}"),
+      messages={"low": ("JPEG 压缩质量约为 {value}，低于 {min}，画面会有明显压缩痕迹。请用原图以更高质量重新保存。", "JPEG quality is about {value}, below {min}: compression artefacts. Save again from the original at a higher quality.")})
+def jpeg_quality(a: Analysis, lim: Limit) -> Measurement:
     q = a.image.quality
     if q is None:
         return Measurement(None, status="skip")
@@ -68,12 +76,12 @@ def jpeg_quality(a, lim):
 
 
 @rule("image.dimensions", needs_face=False,
-      title=("尺寸 480×640 像素", "Size 480×640 px"),
+      title=("尺寸 {width}×{height} 像素", "Size {width}×{height} px"),
       messages={
-          "fail": ("照片尺寸为 {w}×{h} 像素，应为 480×640（宽×高）。可用 photocheck fix 裁剪生成。", "the photo is {w}×{h} px; it must be 480×640 (width×height). photocheck fix can crop it."),
-          "low_res": ("按取景要求裁出的区域只有 {w}×{h} 像素，小于 480×640，分辨率不够（需放大）。请用更高分辨率拍摄或离得更近。", "the compliant crop is only {w}×{h} px, smaller than 480×640 (it would need upscaling). Shoot at a higher resolution or closer."),
+          "fail": ("照片尺寸为 {w}×{h} 像素，应为 {width}×{height}（宽×高）。可用 photocheck fix 裁剪生成。", "the photo is {w}×{h} px; it must be {width}×{height} (width×height). photocheck fix can crop it."),
+          "low_res": ("按取景要求裁出的区域只有 {w}×{h} 像素，小于 {width}×{height}，分辨率不够（需放大）。请用更高分辨率拍摄或离得更近。", "the compliant crop is only {w}×{h} px, smaller than {width}×{height} (it would need upscaling). Shoot at a higher resolution or closer."),
       })
-def dimensions(a, lim):
+def dimensions(a: Analysis, lim: Limit) -> Measurement:
     want = (int(lim["width"]), int(lim["height"]))
     if a.spec.profile == "original":
         r = a.frame_full
@@ -90,7 +98,7 @@ def dimensions(a, lim):
           "mode": ("照片是 {mode} 模式，不是 24 位 RGB 彩色。请存为 RGB 彩色 JPEG。", "the photo is in {mode} mode, not 24-bit RGB colour. Save it as an RGB colour JPEG."),
           "low": ("照片几乎没有颜色（平均色度 {value}），像是黑白照片。请提交彩色照片。", "the photo has almost no colour (mean chroma {value}): it looks black-and-white. Submit a colour photo."),
       })
-def color(a, lim):
+def color(a: Analysis, lim: Limit) -> Measurement:
     mode = a.image.mode
     if mode not in ("RGB", "YCbCr"):
         return Measurement(mode, status="fail", side="mode", fmt={"mode": mode})
@@ -100,12 +108,12 @@ def color(a, lim):
 
 
 @rule("image.dpi", needs_face=False, profiles=("upload",),
-      title=("分辨率标记 300 dpi", "Resolution tag 300 dpi"),
+      title=("分辨率标记 {dpi} dpi", "Resolution tag {dpi} dpi"),
       messages={
-          "missing": ("文件没有写入分辨率（dpi）信息，建议设为 300 dpi。", "the file has no resolution (dpi) tag; 300 dpi is expected."),
-          "other": ("分辨率标记为 {value} dpi，应为 300 dpi。", "the resolution tag is {value} dpi; 300 dpi is expected."),
+          "missing": ("文件没有写入分辨率（dpi）信息，建议设为 {dpi} dpi。", "the file has no resolution (dpi) tag; {dpi} dpi is expected."),
+          "other": ("分辨率标记为 {value} dpi，应为 {dpi} dpi。", "the resolution tag is {value} dpi; {dpi} dpi is expected."),
       })
-def dpi(a, lim):
+def dpi(a: Analysis, lim: Limit) -> Measurement:
     d = a.image.dpi
     want = float(lim["dpi"])
     if not d or not d[0]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import landmarks as L
 from ..color import delta_e2000, rgb_to_lab
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 from .regions import count, full, grow, longest_run, r, rect, share, side_name, skin_like, union, worst
 
 # -- hair over the brows ----------------------------------------------------------------------------
@@ -47,7 +47,7 @@ def brow_cover(a, lim) -> tuple[float, list[float], list[np.ndarray]]:
           "high": ("头发遮住了{which}的眉毛（眉毛上方 {pct}% 是头发）。请把刘海梳上去或别到一边，露出眉毛和眼睛。",
                    "hair covers the eyebrows ({which_en}; {pct}% of the band above the brow is hair). Comb the fringe up or aside so the brows and eyes show."),
       })
-def hair_eyebrows(a, lim):
+def hair_eyebrows(a: Analysis, lim: Limit) -> Measurement:
     v, sides, masks = brow_cover(a, lim)
     which = _which(sides, lim.warn_max if lim.warn_max is not None else lim.max or 0.0)
     return Measurement(r(v), fmt={"pct": round(100 * v), "which": which[0], "which_en": which[1]},
@@ -113,7 +113,7 @@ def ear_cover(a, lim) -> tuple[float, list[float], list[np.ndarray]]:
           "high": ("{which}被头发遮住（耳部 {pct}% 是头发）。请把头发别到耳后，露出双耳。",
                    "{which_en} covered by hair ({pct}% of the ear area is hair). Put the hair behind the ears so both ears show."),
       })
-def ears_visible(a, lim):
+def ears_visible(a: Analysis, lim: Limit) -> Measurement:
     v, sides, masks = ear_cover(a, lim)
     if np.isnan(v):
         return Measurement(None, status="skip")
@@ -174,7 +174,7 @@ def crown_cover(a, lim) -> tuple[float, float, np.ndarray]:
           "band": ("头顶有发箍或头带（覆盖头顶 {pct}%）。建议摘下。",
                    "a headband or hair band is on the head ({pct}% of the crown). Better take it off."),
       })
-def headwear(a, lim):
+def headwear(a: Analysis, lim: Limit) -> Measurement:
     share, run, mask = crown_cover(a, lim)
     value = {"cover": r(share), "run": r(run)}
     # Warn only: one real hat in the labelled photos is too little evidence to fail anyone
@@ -223,7 +223,7 @@ def jewellery(a, lim) -> tuple[float, np.ndarray]:
           "high": ("耳垂附近可能有耳环等首饰（发亮区域 {value}）。请摘下耳环、项链等饰品。",
                    "there may be earrings or other jewellery by the ears (shiny area {value}). Take off earrings, necklaces and other jewellery."),
       })
-def accessories(a, lim):
+def accessories(a: Analysis, lim: Limit) -> Measurement:
     v, mask = jewellery(a, lim)
     return Measurement(r(v, 2), regions=(("mask", mask),))
 
@@ -254,7 +254,7 @@ def clothes_region(a, lim) -> np.ndarray:
           "pattern": ("服装图案/条纹较复杂（纹理 {pattern}）。建议穿纯色衣服。",
                       "the clothes have a busy pattern or stripes (texture {pattern}). Plain clothes are better."),
       })
-def clothing(a, lim):
+def clothing(a: Analysis, lim: Limit) -> Measurement:
     m = clothes_region(a, lim)
     n = count(m)
     if n < lim["min_pixels"]:

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from .. import landmarks as L
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 from .detail import fails_sharpness
 
 MIN_SKIN_PIXELS = 300
@@ -127,7 +127,7 @@ def white_reference(eye: float, catchlight: float, reach: float, below: float) -
                    "the face is too bright / overexposed (skin L* {skin}, {clipped}% of the eye whites blown out). "
                    "Reduce the light or the exposure."),
       })
-def exposure(a, lim):
+def exposure(a: Analysis, lim: Limit) -> Measurement:
     # What a correct exposure is, the scene says, not the skin: the whites of the eyes are about
     # as light for every skin tone, and the catchlights (the light source reflected in the eyes)
     # are a second white reference in the same place (white_reference). White clothes are NOT a
@@ -266,7 +266,7 @@ def side_ratio_stops(a) -> tuple[float | None, np.ndarray]:
                    "face evenly from the front or both sides."),
           "hot": ("脸上有明显的反光/光斑（{hot}% 的皮肤过亮）。请使用柔光，减少油光。", "there are hot spots on the face ({hot}% of the skin is blown out). Use soft light and reduce shine."),
       })
-def evenness(a, lim):
+def evenness(a: Analysis, lim: Limit) -> Measurement:
     # Side light (阴阳脸) as a light ratio between mirror-image patches of skin, in stops: a ratio
     # of light, so it means the same on dark and light skin (an L* difference does not: the same
     # shadow is 17 L* on light skin and 11 on dark), with what the head's turn explains by itself
@@ -297,7 +297,7 @@ def evenness(a, lim):
           "low": ("照片偏色（偏红/偏品红，肤色色相 {value}°）。请在白光下拍摄，检查相机白平衡。", "the photo has a red/magenta cast (skin hue {value}°). Shoot under white light and check the white balance."),
           "high": ("照片偏色（偏黄绿/偏青，肤色色相 {value}°）。请在白光下拍摄，检查相机白平衡。", "the photo has a yellow-green/cyan cast (skin hue {value}°). Shoot under white light and check the white balance."),
       })
-def color_cast(a, lim):
+def color_cast(a: Analysis, lim: Limit) -> Measurement:
     m = _skin(a)
     if m is None:
         return Measurement(None, status="skip")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from . import Measurement, rule
+from . import Analysis, Limit, Measurement, rule
 from .detail import face_detail
 
 
@@ -23,7 +23,7 @@ from .detail import face_detail
                           "the photo looks shaken: the face's detail is smeared along {angle}° (sharpness {value}, "
                           "directionality {directional}, shake index {shake}, limit ≥ {shake_min}). Hold the camera "
                           "still (a tripod or a faster shutter) and retake it.")})
-def sharpness(a, lim):
+def sharpness(a: Analysis, lim: Limit) -> Measurement:
     # Fine detail in the face's blurriest direction, on the face window of the working image at
     # the detail a 480×640 upload keeps (rules/detail.py): camera shake at any angle and defocus.
     got = face_detail(a, float(lim["min_skin_L"]))
@@ -48,7 +48,7 @@ def sharpness(a, lim):
 @rule("quality.compression",
       title=("无明显压缩痕迹", "No visible compression artefacts"),
       messages={"high": ("照片有明显的 JPEG 压缩块（块效应 {value}）。请用原图以更高质量重新保存。", "visible JPEG blocks (blockiness {value}). Save again from the original at a higher quality.")})
-def compression(a, lim):
+def compression(a: Analysis, lim: Limit) -> Measurement:
     img = a.image
     if img.format != "JPEG" or img.rgb.shape[1] != img.width:
         return Measurement(None, status="skip")  # no JPEG grid to look at

@@ -20,6 +20,8 @@ import io
 from pathlib import Path
 from typing import Any
 
+from ..report import Finding
+
 #: Version of the answer's shape; bumped when a field changes meaning or disappears.
 API_VERSION = 1
 
@@ -28,10 +30,12 @@ def both(zh: str, en: str) -> dict[str, str]:
     return {"zh": zh, "en": en}
 
 
-def _finding_json(f_zh, f_en) -> dict[str, Any]:
-    return {"rule": f_zh.rule, "status": f_zh.status, "value": f_zh.to_dict()["value"], "limit": f_zh.limit,
-            "title": both(f_zh.title or f_zh.rule, f_en.title or f_en.rule),
-            "message": both(f_zh.message, f_en.message)}
+def _finding_json(f: Finding) -> dict[str, Any]:
+    """One judgement with its title and message in both languages (worded here, judged once)."""
+    d = f.to_dict()
+    return {"rule": f.rule, "status": d["status"], "value": d["value"], "limit": d["limit"],
+            "title": both(f.name("zh") or f.rule, f.name("en") or f.rule),
+            "message": both(f.text("zh"), f.text("en"))}
 
 
 def _annotated_jpeg(a, rep) -> str | None:
@@ -52,20 +56,6 @@ def _measurements(a) -> dict[str, float] | None:
     return {"head_top": round(a.head_top, 1), "eye_line": round(a.eye_y, 1), "face_width": round(a.face_width, 1)}
 
 
-def _load_error(photo: bytes, name: str):
-    """The loader's own error for an unreadable upload (both languages; ``fix`` keeps only one)."""
-    from ..errors import PhotoError
-    from ..io import load
-
-    try:
-        load(photo, name=name)
-    except PhotoError as e:
-        return e
-    except Exception as e:  # pragma: no cover - the loader turns everything into PhotoError
-        return PhotoError(name, "unreadable", str(e), str(e))
-    return PhotoError(name, "unreadable", "无法读取", "unreadable")
-
-
 def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None,
            reference_name: str = "enrollment.jpg", lang: str = "zh") -> dict[str, Any]:
     """Everything the page shows about one upload, as a JSON-ready dict (never raises for bad photos).
@@ -73,7 +63,6 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
     ``lang`` is the language of ``report`` (the ``photocheck check --json`` object); the page's
     texts come in both languages whatever ``lang`` is.
     """
-    from ..check import error_report, report_for
     from ..fix import fix
 
     stem = Path(name).stem or "photo"
@@ -86,11 +75,11 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
         en = e.en.rstrip(". ")
         out["reference_error"] = both(e.zh.rstrip("。") + "。未与入学照片比对。",
                                       en[:1].upper() + en[1:] + ". Not compared with the enrollment photo.")
-    if r.unreadable:
-        err = _load_error(photo, name)
+    if r.unreadable:  # the loader's own words, both languages, from the one judgement
+        f = r.source_report.finding("file.read")
         out.update(verdict="error", ok=False, headline=both("无法读取这张图片", "This image cannot be read"),
-                   detail=both(f"{name}：{err.zh}", f"{name}: {err.en}"), problems=[],
-                   report=error_report(err, lang, "original").to_dict())
+                   detail=both(f"{name}：{f.text('zh')}", f"{name}: {f.text('en')}"), problems=[],
+                   report=r.source_report.to_dict(lang))
         return out
     a_src = r.source_analysis
     if a_src is not None and a_src.face_count > 1:
@@ -100,14 +89,12 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
         a, rep = r.output_analysis, r.report
     else:
         a, rep = a_src, r.source_report
-    rep_en = report_for(a, a.spec, "en")  # same analysis, judged again for the English texts
-    en = {f.rule: f for f in rep_en.findings}
 
     def listed(rules: list[str]) -> list[dict[str, Any]]:
-        return [_finding_json(rep.finding(rid), en.get(rid) or rep.finding(rid)) for rid in rules]
+        return [_finding_json(rep.finding(rid)) for rid in rules]
 
     out["ok"] = r.ok
-    out["report"] = (rep_en if lang == "en" else rep).to_dict()
+    out["report"] = rep.to_dict(lang)
     out["problems"] = listed([f.rule for f in (r.blocking or rep.failed)])
     out["warnings"] = listed([f.rule for f in rep.warnings])
     out["rules"] = listed([f.rule for f in rep.findings if f.status != "skip"])
