@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .bilingual import Said
 from .match import Frame, Issue, MatchResult, RowMatch, Subject, _unit, group_subjects
 from .roster import Row, _shot_key
 
@@ -283,5 +284,8 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
                 acc.issues.append(iss)
     acc.issues = [i for i in acc.issues if i.kind != "count"]  # per stretch counts mean nothing for the whole shoot
     acc.notes = [n for n in acc.notes if not n.startswith("no references")]
-    acc.notes.append(f"{len(slate_list)} slate frame(s) (shot-number cards) bind the frames after them")
+    n = len(slate_list)
+    acc.notes.append(Said(f"{n} slate frame(s) (shot-number cards) bind the frames after them to their shot numbers; "
+                          "without references, only the frames no card binds are matched by order",
+                          f"{n} 张拍摄号卡照片：卡之后的照片按卡上的拍摄号对应；没有参考照片时，只有卡未覆盖的照片按顺序对应", "cards"))
     return MatchResult(acc.subjects, acc.result_rows, sorted(set(acc.unassigned)), acc.issues, offset, acc.notes)
