@@ -284,7 +284,7 @@ def test_card_shoot_table_is_consistent():
 def test_code_found_but_not_read_on_the_working_image_is_read_on_the_camera_file(tmp_path, monkeypatch):
     """The refinement: a code detected on the working image that no decoder reads there is decoded
     on a crop of the full-resolution file, and its corners come back in working-image pixels."""
-    import photocheck.cards.reader as reader
+    from photocheck.cards import reader
 
     frame = np.asarray(Image.open(SHOOT_FRAMES[2]).convert("RGB"))
     img, quad = hold(frame, card_image(31, "S1"), width_frac=0.08, cx=0.4, cy=0.8, yaw=15)
@@ -297,3 +297,24 @@ def test_code_found_but_not_read_on_the_working_image_is_read_on_the_camera_file
     assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads] == [("31", "full")]
     centre = quad.mean(0) / 4  # the card's centre in the 750×500 image
     assert np.linalg.norm(reads[0].quad.mean(0) - centre) < 15
+
+
+def test_live_shoot_last_card_and_rows_after_it_are_not_missing():
+    """photocheck watch (an open end): the card just photographed and the rows after it wait."""
+    rows = _rows(4)
+    seq = [("card", 1, None), ("face", "A"), ("card", 2, None)]
+    frames, slates = [], {}
+    for k, item in enumerate(seq):
+        rel = f"F{k:02d}.jpg"
+        if item[0] == "card":
+            slates[rel] = Slate(rel, None, k, card_text(item[1]), str(item[1]), str(item[1]), None, False)
+        else:
+            frames.append(Frame(rel, None, FACE[item[1]], k))
+    import inspect
+    if "open_end" not in inspect.signature(match).parameters:
+        pytest.skip("match() has no open end yet (photocheck watch not merged)")
+    m = match_cards(frames, rows, {}, CFG, slates, match, open_end=True)
+    assert m.rows[0].how == "card"
+    assert not [i for i in m.issues if i.kind == "missing"]
+    m = match_cards(frames, rows, {}, CFG, slates, match)  # the shoot is over: all three are missing
+    assert sorted(i.shot_nos[0] for i in m.issues if i.kind == "missing") == ["2", "3", "4"]

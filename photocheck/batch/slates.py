@@ -124,9 +124,12 @@ def _sim(a: np.ndarray | None, b: np.ndarray | None) -> float | None:
 
 
 def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict,
-                slates: dict[str, Slate], match) -> MatchResult:
+                slates: dict[str, Slate], match, open_end: bool = False) -> MatchResult:
     """:func:`photocheck.batch.match.match` for a shoot with slates (``match`` is that function: the
-    frames no card binds are matched with it, a stretch between two cards at a time)."""
+    frames no card binds are matched with it, a stretch between two cards at a time). ``open_end``:
+    the shoot is still going (``photocheck watch``): the last card's student may not be photographed
+    yet, and the rows after the last card are not reached yet — neither is missing."""
+    tail = {"open_end": True} if open_end else {}  # passed on to match() for the stretch after the last card
     ident, tcfg = cfg["identity"], cfg["time"]
     same, diff = ident["same_person"], ident["different_person"]
     row_of_key = {_shot_key(r.shot_no): j for j, r in enumerate(rows)}
@@ -223,7 +226,10 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
             released += [f for m in others for f in m.frames]
 
     # a card with no portrait after it: the student is missing
+    last_key = next((s.key for s in reversed(slate_seq) if s.key is not None), None)
     for s in slate_list:
+        if open_end and s.key == last_key:
+            continue  # the student of the card just photographed is next
         if s.key is not None and s.key not in bound and s.key not in named_keys:
             j = row_of_key[s.key]
             if not any(i.kind == "card" and s.rel in i.files for i in acc.result_rows[j].issues):
@@ -271,11 +277,15 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
     for (lo, hi), fs in sorted(by_gap.items()):
         idx = [j for j in rows_left if lo < j < hi]
         rows_left = [j for j in rows_left if j not in idx]
-        acc.add(match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg), idx)
-    if rows_left:  # rows no stretch can hold: missing
-        acc.add(match([], [rows[j] for j in rows_left], {}, cfg), rows_left)
+        acc.add(match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg,
+                      **(tail if hi >= len(rows) else {})), idx)
+    last_pos = max(pos.values(), default=-1)
+    for part, kw in (([j for j in rows_left if j <= last_pos], {}), ([j for j in rows_left if j > last_pos], tail)):
+        if part:  # rows no stretch holds: missing (or, live, after the last card: not reached yet)
+            acc.add(match([], [rows[j] for j in part], {}, cfg, **kw), part)
     for j, rm in enumerate(acc.result_rows):
-        if rm.subject is None and rm.state == "missing" and not rm.issues:
+        waiting = rm.how == "later" or (open_end and last_key is not None and j == row_of_key[last_key])
+        if rm.subject is None and rm.state == "missing" and not rm.issues and not waiting:
             rm.issues.append(Issue("missing", [rows[j].shot_no], [],
                                    f"没有找到拍摄号 {rows[j].shot_no} 的照片，也没有拍到它的拍摄号卡。",
                                    f"no photo and no card found for shot {rows[j].shot_no}."))
