@@ -63,12 +63,32 @@ def qr_matrix(text: str) -> list[list[bool]]:
     return [[bool(v) for v in row] for row in qr.matrix]
 
 
+#: TrueType Chinese fonts of Windows and Linux desktops, embedded (as a subset) when one is found
+CJK_FONTS = ("C:/Windows/Fonts/simhei.ttf", "C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/simsun.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+             "/usr/share/fonts/truetype/arphic/uming.ttc")
+
+
 def _register_fonts() -> str:
-    """A Chinese font every PDF viewer has (Adobe's STSong-Light, referenced, not embedded)."""
+    """The font of the Chinese line: a system TrueType font embedded as a subset when there is one
+    (the PDF then prints the same everywhere), else Adobe's STSong-Light, which PDF viewers supply
+    themselves (Acrobat, Chrome and Edge do; a viewer without Chinese fonts leaves the line blank —
+    the QR code and the digits need no font of the system)."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+    names = pdfmetrics.getRegisteredFontNames()
+    if "photocheck-zh" in names:
+        return "photocheck-zh"
+    for path in CJK_FONTS:
+        if os.path.isfile(path):
+            try:
+                pdfmetrics.registerFont(TTFont("photocheck-zh", path, subfontIndex=0))
+                return "photocheck-zh"
+            except Exception:  # noqa: BLE001, S112 — a font reportlab cannot embed (CFF outlines): try the next
+                continue
+    if "STSong-Light" not in names:
         pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     return "STSong-Light"
 
