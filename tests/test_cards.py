@@ -293,10 +293,11 @@ def test_code_found_but_not_read_on_the_working_image_is_read_on_the_camera_file
     small = np.asarray(Image.fromarray(img).resize((750, 500), Image.Resampling.LANCZOS))
     real = reader._wechat_read
     monkeypatch.setattr(reader, "_wechat_read", lambda g: real(g) if g.shape[1] > 200 else [])  # fails on the small crop
-    reads = reader.read_codes(small, path)
-    assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads] == [("31", "full")]
-    centre = quad.mean(0) / 4  # the card's centre in the 750×500 image
-    assert np.linalg.norm(reads[0].quad.mean(0) - centre) < 15
+    for source in (path, path.read_bytes()):  # the file by its path, or its bytes (photocheck watch reads them once)
+        reads = reader.read_codes(small, source)
+        assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads] == [("31", "full")]
+        centre = quad.mean(0) / 4  # the card's centre in the 750×500 image
+        assert np.linalg.norm(reads[0].quad.mean(0) - centre) < 15
 
 
 def test_live_shoot_last_card_and_rows_after_it_are_not_missing():

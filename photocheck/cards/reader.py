@@ -93,20 +93,22 @@ def _box(quad: np.ndarray, margin: float, w: int, h: int) -> tuple[int, int, int
     return (max(0, int(x0 - m)), max(0, int(y0 - m)), min(w, int(x1 + m + 1)), min(h, int(y1 + m + 1)))
 
 
-def _full_gray(path: str) -> np.ndarray | None:
-    """The camera file at full resolution, grey, oriented as :func:`photocheck.io.load` orients it."""
+def _full_gray(source: str | bytes) -> np.ndarray | None:
+    """The camera file (path or bytes) at full resolution, grey, oriented as :func:`photocheck.io.load` orients it."""
+    import io
+
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(path) as im:
+        with Image.open(io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source) as im:
             return np.asarray(ImageOps.exif_transpose(im).convert("L"))
     except Exception:  # noqa: BLE001 — the working image was read; a second read failing only loses the refinement
         return None
 
 
-def read_codes(rgb: np.ndarray, path: str | os.PathLike | None = None) -> list[CodeRead]:
+def read_codes(rgb: np.ndarray, path: str | os.PathLike | bytes | None = None) -> list[CodeRead]:
     """Every QR code read in ``rgb`` (H×W×3 uint8, the working image); ``path``: the same image's file
-    at full resolution, decoded only to refine a code that was found but not read."""
+    (its path or its bytes) at full resolution, decoded only to refine a code that was found but not read."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     h, w = gray.shape
     k1 = min(1.0, LOOK_SHORT_SIDE / min(h, w))  # the first look never costs more than ~1000 px a side
@@ -132,7 +134,7 @@ def read_codes(rgb: np.ndarray, path: str | os.PathLike | None = None) -> list[C
         if path is None:
             continue
         if full is None:
-            full = _full_gray(os.fspath(path))
+            full = _full_gray(path if isinstance(path, (bytes, bytearray)) else os.fspath(path))
             if full is None:
                 path = None
                 continue
@@ -154,7 +156,7 @@ def read_codes(rgb: np.ndarray, path: str | os.PathLike | None = None) -> list[C
     return uniq
 
 
-def card_record(a, path: str | os.PathLike | None = None) -> list[dict] | None:
+def card_record(a, path: str | os.PathLike | bytes | None = None) -> list[dict] | None:
     """What the batch keeps of the codes in an analysed camera frame (:class:`photocheck.analysis.Analysis`):
     per code its ``text``, the card fields when it is a photocheck card (``shot_no``, ``session``,
     ``version``), its box as fractions of the image (``box``: x0, y0, x1, y1) and ``in_crop``: whether
