@@ -90,17 +90,9 @@ def _load_refs(references: Sequence[Source], names: Sequence[str] = ()) -> tuple
     """
     if not references:
         return [], []
-    loaded = load_references(list(references))
-    good, bad = [], []
-    for i, r in enumerate(loaded):
-        if not isinstance(r, PhotoError):
-            good.append(r)
-            continue
-        if i < len(names) and names[i]:  # bytes are labelled "reference #n": use the file's own name
-            label = f"reference #{i + 1}"
-            r = PhotoError(names[i], r.code, r.zh.replace(label, names[i]), r.en.replace(label, names[i]))
-        bad.append(r)
-    return good, bad
+    loaded = load_references(list(references), names=names)  # bytes named by their uploaded file
+    good = [r for r in loaded if not isinstance(r, PhotoError)]
+    return good, [r for r in loaded if isinstance(r, PhotoError)]
 
 
 def fix(source: Source, *, force: bool = False, lang: str = "zh", spec: Spec | None = None,

@@ -158,7 +158,9 @@ def load(source: Source, *, name: str | None = None, work_short_side: int = WORK
     if isinstance(source, np.ndarray):
         return _from_array(source, name or "<array>")
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data, name, ext = bytes(source), name or "<bytes>", None
+        # bytes named by their caller (an upload's file name, fix's "x_480x640.jpg") have that extension
+        data, ext = bytes(source), os.path.splitext(name)[1].lower() or None if name else None
+        name = name or "<bytes>"
     else:
         name = name or os.fspath(source)
         data = read_bytes(source)

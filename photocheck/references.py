@@ -122,7 +122,7 @@ def _face(models: Models, rgb: np.ndarray):
 def _label(src: Source, i: int) -> str:
     if isinstance(src, (str, os.PathLike)):
         return os.fspath(src)
-    return f"reference #{i + 1}"
+    return f"#{i + 1}"  # read as "the reference photo #1" / "参考照片（#1）"
 
 
 def load_reference(source: Source, *, models: Models | None = None, name: str | None = None) -> Reference:
@@ -159,9 +159,12 @@ def _load_one(src: Source, label: str, models: Models) -> Reference:
 
 
 def load_references(sources: Sequence[Source | Reference | PhotoError], *,
-                    models: Models | None = None) -> list[Reference | PhotoError]:
+                    models: Models | None = None, names: Sequence[str] = ()) -> list[Reference | PhotoError]:
     """Analyse each reference photo once; an unusable one becomes a :class:`PhotoError` in its place.
     Items already loaded (a :class:`Reference`, or the error of one) are kept as they are.
+
+    ``names`` label references given as bytes or arrays in messages (an uploaded file's own name);
+    without one such a reference is "#1", "#2"….
 
     The checked photo's own rules still run; the authenticity rules report the error for that
     reference (``error`` status naming the file) and use the references that could be read.
@@ -172,7 +175,7 @@ def load_references(sources: Sequence[Source | Reference | PhotoError], *,
         if isinstance(src, (Reference, PhotoError)):
             out.append(src)
             continue
-        label = _label(src, i)
+        label = names[i] if i < len(names) and names[i] else _label(src, i)
         try:
             out.append(_load_one(src, label, models))
         except PhotoError as e:

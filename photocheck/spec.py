@@ -92,6 +92,22 @@ class Limit:
         return f"{text} (warn {' or '.join(warn)})" if text else f"warn {' or '.join(warn)}"
 
 
+def limit_words(text: str, lang: str) -> str:
+    """A limit's text as a sentence in ``lang`` says it: ``≥ 0.3 (warn < 0.5)`` →
+    ``≥ 0.3（提醒范围 < 0.5）`` in Chinese. The JSON ``limit`` field keeps :meth:`Limit.describe`'s
+    one spelling for programs; messages and the page say it in the reader's language.
+
+    >>> limit_words("-20–20 (warn < -8 or > 8)", "zh")
+    '-20–20（提醒范围 < -8 或 > 8）'
+    """
+    if lang != "zh" or "warn" not in text:
+        return text
+    text = text.replace(" or ", " 或 ").replace("shake ", "抖动 ")  # quality.sharpness warns on shake too
+    if text.startswith("warn "):
+        return "提醒范围 " + text[5:]
+    return text.replace(" (warn ", "（提醒范围 ").removesuffix(")") + "）"
+
+
 def _fmt(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))

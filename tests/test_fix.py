@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,13 +19,39 @@ import photocheck
 from photocheck.cli import main
 from photocheck.fix import default_output, fix
 
-pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces is not available")
+needs_faces = pytest.mark.skipif(not faces_available(), reason="../shared/faces is not available")
+ORIGINALS = Path(__file__).resolve().parents[1] / "samples" / "original"
 
 
 @pytest.fixture(scope="module")
 def studio_rgb() -> np.ndarray:
     """A studio-style original: London face 005 on the light-blue background, with margin (2024²)."""
+    if not faces_available():
+        pytest.skip("../shared/faces is not available")
     return on_background(read_rgb(london("005")))
+
+
+def test_shipped_camera_original_becomes_a_passing_upload_and_the_others_are_refused(tmp_path):
+    """What a newcomer tries first (README, docs/students.md): the shipped samples, named for what
+    `fix` does with them. Runs without ../shared/faces."""
+    for p in sorted(ORIGINALS.glob("*.jpg")):
+        shutil.copyfile(p, tmp_path / p.name)
+    good = tmp_path / "london_087_camera_ok.jpg"
+    with Image.open(good) as im:
+        assert min(im.size) >= 2000  # a camera frame, not a prepared upload file
+    res = _run(str(good), "--lang", "en")
+    out = tmp_path / "london_087_camera_ok_480x640.jpg"
+    assert res.exit_code == 0 and out.exists(), res.output
+    checked = CliRunner().invoke(main, ["check", str(out), "--json"])
+    assert checked.exit_code == 0 and json.loads(checked.stdout)[0]["ok"] is True
+    refused = sorted(tmp_path.glob("*_refused_*.jpg"))
+    assert [p.name for p in refused] == ["grace_hopper_refused_several_rules.jpg",
+                                         "london_036_studio_refused_background.jpg"]
+    for p in refused:
+        res = _run(str(p), "--lang", "en")
+        assert res.exit_code == 1 and "Nothing written" in res.output, res.output
+        assert not (tmp_path / f"{p.stem}_480x640.jpg").exists()
+    assert "background.color" in _run(str(refused[1]), "--lang", "en").output  # what its name says
 
 
 def _save(rgb: np.ndarray, path, fmt: str = "JPEG", **kw) -> None:
@@ -53,6 +81,7 @@ def test_studio_original_becomes_a_compliant_upload_file(tmp_path, studio_rgb):
     assert src.read_bytes()[:2] == b"\xff\xd8"  # input left alone
 
 
+@needs_faces
 def test_wrong_background_writes_nothing_without_force(tmp_path):
     """The London original is on a grey wall: cropping cannot make it blue."""
     src = tmp_path / "grey_wall.jpg"
@@ -137,6 +166,7 @@ def test_phone_jpeg_stored_sideways_comes_out_upright(tmp_path, studio_rgb):
     assert 200 <= r.report.finding("geometry.eye_line").value <= 300
 
 
+@needs_faces
 def test_right_size_wrong_file_is_re_encoded_not_re_cropped():
     """A 480×640 PNG (an ID-photo app's export): only the file rules fail, so it is re-saved as JPEG."""
     from support.compose import compliant_frame

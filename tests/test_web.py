@@ -60,6 +60,8 @@ def test_default_serve_is_loopback_only_opens_the_browser_and_answers_bad_reques
             break
         time.sleep(0.1)
     assert opened.read_text() == server
+    said = "".join(srv.out)  # where the photos go, said truthfully for a laptop and a school's server alike
+    assert "Photos are checked in the memory of the computer running photocheck" in said and "内存中检查" in said
     status, headers, html = request(srv.port, "GET", "/")  # the page, with a policy forbidding outside requests
     assert status == 200 and "default-src 'none'" in headers["content-security-policy"]
     html = html.decode()
@@ -139,11 +141,33 @@ def page(browser, server):
     pg.close()
 
 
+def test_page_loads_with_no_console_errors_and_has_its_icon(browser, served):
+    """Nothing the page asks for is missing (the tab icon was a 404 in the console)."""
+    srv = served[0]
+    pg = browser.new_page()
+    errors, failed = [], []
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("response", lambda r: failed.append((r.status, r.url)) if r.status >= 400 else None)
+    pg.goto(srv.url, wait_until="networkidle")
+    pg.wait_for_timeout(500)  # the browser asks for the tab icon after the page has loaded
+    assert errors == [] and failed == [], (errors, failed)
+    href = pg.evaluate("() => document.querySelector('link[rel=icon]')?.href")
+    assert href and pg.evaluate("u => fetch(u).then(r => r.status)", href) == 200
+    pg.close()
+    for path in ("/favicon.svg", "/favicon.ico"):  # browsers ask for /favicon.ico on their own
+        status, headers, body = request(srv.port, "GET", path)
+        assert status == 200 and headers["content-type"] == "image/svg+xml" and body.startswith(b"<svg")
+
+
 def test_compliant_upload_passes(page, photos, shots):
     assert _check(page, photos["compliant"]) == "pass"
     assert "可以直接上传" in page.inner_text("#verdict-head")
     assert page.locator("#problems li").count() == 0
     assert page.is_visible("#annotated") and page.locator("#annotated").evaluate("i => i.naturalWidth") == 480
+    page.evaluate("() => { document.getElementById('all-box').open = true; }")
+    table = page.inner_text("#all")  # the Chinese page: limits without English "warn … or …"
+    assert "提醒范围" in table and "warn" not in table and " or " not in table
     page.screenshot(path=str(shots / "laptop_pass.png"), full_page=True)
 
 
@@ -194,6 +218,11 @@ def test_bad_uploads_get_a_clear_message(page, photos, shots):
     page.locator("#photo").set_input_files(str(huge))  # refused before it is sent
     page.wait_for_function("() => document.getElementById('verdict').innerText.includes('25 MB')", timeout=10_000)
     assert page.get_attribute("#verdict", "data-verdict") == "error"
+    empty = photos["not_image"].with_name("IMG_0009.jpg")
+    empty.write_bytes(b"")  # received, but empty: not "no photo received"
+    page.locator("#photo").set_input_files(str(empty))
+    page.wait_for_function("() => document.getElementById('verdict').innerText.includes('IMG_0009.jpg')", timeout=10_000)
+    assert "空" in page.inner_text("#verdict") and "没有收到" not in page.inner_text("#verdict")
     assert _check(page, photos["two_faces"]) == "fail"
     text = page.inner_text("#verdict")
     assert "2 张人脸" in text, text

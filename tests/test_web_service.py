@@ -14,7 +14,9 @@ import http.client
 import io
 import json
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -71,6 +73,9 @@ def test_two_workers_ready_and_only_the_allowed_host_names_are_served(service):
     health = json.loads(body)
     assert status == 200 and health["ok"] and health["workers"] == health["ready"] == 2 and health["queue"] == 1
     assert len(service.worker_pids()) == 2
+    said = "".join(service.out)  # a server: not "photos stay on this computer", but where they are checked
+    assert "检查服务" in said and "2 个检查进程" in said and "stay on this computer" not in said
+    assert "Photos are checked in the memory of the computer running photocheck" in said
     for host in (HOST, f"{HOST.upper()}:8443", f"127.0.0.1:{service.port}"):
         status, headers, page = request(service.port, "GET", "/", headers={"Host": host})
         assert status == 200, host
@@ -159,6 +164,10 @@ def test_limits_and_bad_requests_get_json_errors(service):
     form, ctype = multipart_form({"lang": "en"})
     status, _, body = request(port, "POST", "/api/check", form, {"Content-Type": ctype})
     assert status == 400 and json.loads(body)["error"] == "no_photo"
+    # a file of 0 bytes was received: it is empty, not missing
+    status, _, a = check(port, ("IMG_0007.jpg", b""))
+    assert status == 422 and a["verdict"] == "error" and a["report"]["findings"][0]["value"] == "empty"
+    assert "IMG_0007.jpg" in a["detail"]["en"] and "empty" in a["detail"]["en"] and "空" in a["detail"]["zh"]
     status, headers, body = request(port, "GET", "/api/check")
     assert status == 405 and headers["allow"] == "POST" and json.loads(body)["error"] == "method"
     status, _, body = request(port, "GET", "/nothing-here")
@@ -166,6 +175,58 @@ def test_limits_and_bad_requests_get_json_errors(service):
     status, err = _raw(port, b"NOT HTTP AT ALL\r\n\r\n")  # waitress's own refusal, in the API's JSON
     assert status == 400 and err["verdict"] == "error"
     assert service.proc.poll() is None
+
+
+def _read_answer(s: socket.socket) -> bytes:
+    """The bytes a server sends until it closes the connection (or the socket times out: a hang)."""
+    answer = b""
+    while chunk := s.recv(65536):
+        answer += chunk
+    return answer
+
+
+def test_expect_100_continue_over_the_limit_is_refused_before_the_body(service, photo):
+    """curl sends ``Expect: 100-continue`` for any body over 1 MB (as docs/api.md's example does):
+    a declared length over the cap gets the 413 JSON at once, no "100 Continue" inviting a body that
+    would be refused anyway (it used to, then hung up with an empty reply after a minute)."""
+    port = service.port
+    too_big = 30 * 2**20
+    head = (f"POST /api/check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {too_big}\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\nExpect: 100-continue\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
+        s.sendall(head)  # headers only: the body is sent only if the server says 100 Continue
+        answer = _read_answer(s)  # a server waiting for the body would time out here
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert status_line.startswith(b"HTTP/1.1 413") and b"100 Continue" not in answer
+    assert b"content-type: application/json" in headers.lower()
+    err = json.loads(body)
+    assert err["error"] == "too_large" and "30.0 MB" in err["detail"]["en"] and "25 MB" in err["detail"]["en"]
+    # within the limit: 100 Continue, then the body, then the verdict
+    form, ctype = multipart_form({"photo": ("IMG_2041.jpg", photo)})
+    head = (f"POST /api/check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(form)}\r\n"
+            f"Content-Type: {ctype}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
+        s.sendall(head)
+        interim = b""
+        while not interim.endswith(b"\r\n\r\n"):
+            interim += s.recv(1)
+        assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(form)
+        answer = _read_answer(s)
+    assert answer.startswith(b"HTTP/1.1 200") and json.loads(answer.partition(b"\r\n\r\n")[2])["verdict"] == "fixed"
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
+def test_curl_upload_over_the_limit_gets_the_413_json(service, tmp_path):
+    """The issue's own command: ``curl -F photo=@big.jpg`` with a 27 MB file."""
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + os.urandom(27 * 2**20))
+    r = subprocess.run(["curl", "-sv", "--max-time", "20", "-F", f"photo=@{big}",
+                        f"http://127.0.0.1:{service.port}/api/check"], capture_output=True, check=False)
+    assert r.returncode == 0, r.stderr.decode(errors="replace")[-2000:]
+    assert b"Expect: 100-continue" in r.stderr and b"100 Continue" not in r.stderr.replace(b"Expect: 100-continue", b"")
+    assert b"< HTTP/1.1 413" in r.stderr and json.loads(r.stdout)["error"] == "too_large"
 
 
 def test_over_capacity_is_refused_at_once_with_retry_after(service, photo):
@@ -286,6 +347,11 @@ def test_nothing_was_written_to_the_working_folder_or_tmpdir(service, photo):
     enrollment = (SAMPLES / "upload" / "london_006.jpg").read_bytes()
     status, _, a = check(service.port, ("IMG_2041.jpg", photo), reference=("enrollment.jpg", enrollment))
     assert status == 200 and a["references"] == "checked"
+    # another person: the message names the uploaded file, not "reference #1"
+    identity = next(p for p in a["problems"] + a["warnings"] if p["rule"] == "authenticity.identity")
+    assert "enrollment.jpg" in identity["message"]["zh"] and "enrollment.jpg" in identity["message"]["en"]
+    assert "#" not in identity["message"]["en"]
+    assert "warn" not in identity["message"]["zh"] and "提醒范围" in identity["message"]["zh"]  # the limit in Chinese
     assert list(Path(service.cwd).iterdir()) == [] and list(Path(service.tmp).iterdir()) == []
 
 

@@ -70,24 +70,30 @@ def check_cmd(photos, as_json, lang, profile, spec_path, background, annotate_di
             a, rep = None, error_report(PhotoError(path, "internal", f"内部错误，无法检查：{msg}",
                                                    f"internal error, cannot check: {msg}"), lang, spec.profile)
         unreadable |= rep.status("file.read") == "error"
-        if a is not None and annotate_dir:
-            _write_annotation(a, rep, annotate_dir)
+        drawn = _write_annotation(a, rep, annotate_dir, lang) if a is not None and annotate_dir else None
         failed |= not rep.ok
         if as_json:
             results.append(rep.to_dict())
         else:
             print_report(rep, lang, verbose=not quiet)
+        if drawn:  # on stderr with --json, which keeps stdout one JSON document
+            click.echo(f"  标注图 / annotated: {drawn}" if lang == "zh" else f"  annotated: {drawn}", err=as_json)
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
     sys.exit(exits.USAGE if unreadable else exits.FAIL if failed else exits.OK)
 
 
-def _write_annotation(a, rep, out_dir: str) -> None:
+def _write_annotation(a, rep, out_dir: str, lang: str = "zh") -> Path:
+    """Write the annotated PNG into ``out_dir`` (labels in ``lang``); its path."""
     os.makedirs(out_dir, exist_ok=True)
     stem = Path(a.name).stem or "photo"
-    target = Path(out_dir) / f"{stem}.annotated.png"
-    n = 1
-    while target.exists():  # never overwrite: a second photo with the same stem gets a suffix
-        target = Path(out_dir) / f"{stem}.annotated-{n}.png"
-        n += 1
-    cv2.imwrite(str(target), annotate(a, rep)[:, :, ::-1])
+    png = cv2.imencode(".png", annotate(a, rep, lang=lang)[:, :, ::-1])[1].tobytes()
+    n = 0
+    while True:  # never overwrite: a second photo with the same stem gets a suffix
+        target = Path(out_dir) / (f"{stem}.annotated.png" if n == 0 else f"{stem}.annotated-{n}.png")
+        try:
+            with open(target, "xb") as fh:  # exclusive create; also non-ASCII paths on Windows (cv2.imwrite fails there)
+                fh.write(png)
+            return target
+        except FileExistsError:
+            n += 1

@@ -60,10 +60,15 @@ def serve_cmd(host, port, workers, queue, time_limit, max_upload_mb, allowed_hos
     url = f"http://{shown}:{bound}/"
     if app.local:
         click.secho(f"photocheck 照片自查页面 / photo check page: {url}", bold=True)
-        click.echo("照片只在本机处理，不会上传或保存。按 Ctrl+C 结束。 / Photos stay on this computer. Ctrl+C to stop.")
     else:
-        click.secho(f"photocheck service on {url} (answers to: {', '.join(allowed_hosts) or '127.0.0.1'}), "
-                    f"{workers} worker(s), queue {pool.queue}, limit {max_upload_mb:g} MB / {time_limit:g} s", bold=True)
+        names = ", ".join(allowed_hosts) or "127.0.0.1"
+        click.secho(f"photocheck 检查服务 / check service: {url}（域名 / answers to: {names}）"
+                    f"{workers} 个检查进程 / worker(s), 队列 / queue {pool.queue}, "
+                    f"上限 / limit {max_upload_mb:g} MB / {time_limit:g} s", bold=True)
+    # true whoever opens the page: a student on this laptop, or students reaching a school's server
+    click.echo("照片在运行 photocheck 的这台电脑的内存中检查，不保存，也不发往别处。按 Ctrl+C 结束。 / "
+               "Photos are checked in the memory of the computer running photocheck: never saved, never sent on. "
+               "Ctrl+C to stop.")
     if loopback and not no_browser:
         webbrowser.open(url)
     signal.signal(signal.SIGTERM, _stop)  # systemd / service managers: stop like Ctrl+C, workers included

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..analysis import Analysis
-from ..spec import Limit
+from ..spec import Limit, limit_words
 
 if TYPE_CHECKING:
     from ..report import Status
@@ -61,7 +61,10 @@ class Rule:
     def words(self, key: str, lang: str, value: Any, limit: Limit | None, params: dict[str, Any]) -> str:
         """The message ``key`` in ``lang`` for a finding: the limit's fields, ``{value}``, then the
         measurement's own ``params``."""
-        return self.message(key, lang, {**self.fields(limit), "value": value} | params)
+        fields = self.fields(limit)
+        if "limit" in fields:  # "(warn < 0.5)" in a Chinese sentence reads as English: say it in lang
+            fields["limit"] = limit_words(fields["limit"], lang)
+        return self.message(key, lang, {**fields, "value": value} | params)
 
     def message_key(self, side: str | None) -> str:
         """The key of the message a finding with ``side`` gets: the side's own, else "fail", else

@@ -30,8 +30,9 @@ def file_format(a: Analysis, lim: Limit) -> Measurement:
     if img.format != "JPEG":
         return Measurement(img.format, status="fail", side="not_jpeg")
     lay = img.layout
-    value = {"format": "JPEG", "progressive": lay.progressive, "trailing_bytes": lay.trailing_bytes,
-             "extension": img.extension}
+    value = {"format": "JPEG", "progressive": lay.progressive, "trailing_bytes": lay.trailing_bytes}
+    if img.extension is not None:  # unnamed bytes have none
+        value["extension"] = img.extension
     if not lay.complete:
         return Measurement(value, status="fail", side="truncated")
     if lay.trailing_bytes > 0:

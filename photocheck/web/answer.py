@@ -38,7 +38,7 @@ def _finding_json(f: Finding) -> dict[str, Any]:
             "message": both(f.text("zh"), f.text("en"))}
 
 
-def _annotated_jpeg(a, rep) -> str | None:
+def _annotated_jpeg(a, rep, lang: str = "zh") -> str | None:
     from PIL import Image
 
     from ..annotate import annotate
@@ -46,7 +46,7 @@ def _annotated_jpeg(a, rep) -> str | None:
     if a is None:
         return None
     buf = io.BytesIO()
-    Image.fromarray(annotate(a, rep)).save(buf, "JPEG", quality=88)
+    Image.fromarray(annotate(a, rep, lang=lang)).save(buf, "JPEG", quality=88)
     return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -98,7 +98,7 @@ def answer(photo: bytes, name: str = "photo.jpg", reference: bytes | None = None
     out["problems"] = listed([f.rule for f in (r.blocking or rep.failed)])
     out["warnings"] = listed([f.rule for f in rep.warnings])
     out["rules"] = listed([f.rule for f in rep.findings if f.status != "skip"])
-    out["annotated"] = _annotated_jpeg(a, rep)
+    out["annotated"] = _annotated_jpeg(a, rep, lang)  # labels in `lang`
     out["measurements"] = _measurements(a)
     if a_src.face is None:
         out.update(verdict="fail", headline=both("照片里没有找到人脸", "No face found in the photo"),

@@ -4,7 +4,7 @@ Served by waitress (:mod:`photocheck.web.server`), but any WSGI server can run i
 themselves run in a :class:`~photocheck.web.pool.CheckPool`; this module only routes, guards,
 parses and answers. Every answer of the API is JSON, errors included (docs/api.md):
 
-* ``GET /`` (+ ``/app.js``, ``/style.css``): the page; no external requests, a strict CSP.
+* ``GET /`` (+ ``/app.js``, ``/style.css``, ``/favicon.svg``, ``/favicon.ico``): the page; no external requests, a strict CSP.
 * ``POST /api/check``: ``multipart/form-data`` with ``photo`` (required), ``reference`` (optional
   enrollment photo), ``lang`` (``zh``/``en``) → 200 (a verdict), 422 (not a readable image), 400,
   413, 415, 421, 503 + ``Retry-After``, 504, 500.
@@ -44,7 +44,9 @@ _JSON = ("Content-Type", "application/json; charset=utf-8")
 _STATIC = {"/": ("index.html", "text/html; charset=utf-8"),
            "/index.html": ("index.html", "text/html; charset=utf-8"),
            "/app.js": ("app.js", "text/javascript; charset=utf-8"),
-           "/style.css": ("style.css", "text/css; charset=utf-8")}
+           "/style.css": ("style.css", "text/css; charset=utf-8"),
+           # the tab icon; /favicon.ico too, which browsers ask for on their own
+           "/favicon.svg": ("favicon.svg", "image/svg+xml"), "/favicon.ico": ("favicon.svg", "image/svg+xml")}
 _ROUTES = frozenset(_STATIC) | {"/api/check", "/healthz"}
 _STATUS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 411: "Length Required",
            413: "Content Too Large", 415: "Unsupported Media Type", 421: "Misdirected Request",
@@ -235,8 +237,9 @@ class App:
         form = read_form(environ, self.max_request)
         photo_name, photo = form.get("photo", (None, b""))
         ref_name, reference = form.get("reference", (None, b""))
-        if not photo:
+        if not photo and not photo_name:  # no field, or a form sent with no file chosen
             raise RequestError(400, "no_photo", "没有收到照片。请选择一张照片。", "No photo received. Choose a photo.")
+        # a named file of 0 bytes was received: the check says it is empty (422), like `photocheck check`
         if len(photo) + len(reference) > self.max_upload:
             raise too_large(self.max_upload, len(photo) + len(reference))
         lang = form.get("lang", (None, b"zh"))[1].decode("ascii", "replace").strip()

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 
-from .app import App, error_json, too_large
+from .app import _HEADERS, App, error_json, too_large
 
 log = logging.getLogger("photocheck.web")
 
@@ -64,14 +64,21 @@ def _json_channel(max_request: int, max_upload: int):
         def received(self, data):
             if self.draining is None:
                 n = super().received(data)
-                if (self.completed and isinstance(self.error, RequestEntityTooLarge) and not self.expect_continue
-                        and (self.chunked or self.content_length <= drain_limit)):
+                if not (self.completed and isinstance(self.error, RequestEntityTooLarge)):
+                    return n
+                if self.expect_continue:
+                    # "Expect: 100-continue" with a declared length over the cap (curl sends it for any
+                    # body over 1 MB): answer 413 now instead of inviting the body. waitress would send
+                    # "100 Continue" for a refused request too (its channel only looks at this flag),
+                    # and the client would upload it all for nothing.
+                    self.expect_continue = False
+                elif self.chunked or self.content_length <= drain_limit:
                     self.completed = False  # not yet: read the rest of the body first, keeping none of it
                     if self.chunked:
                         self.body_rcv.buf = Discard()
                         self.draining = drain_limit - self.body_bytes_received
-                    else:
-                        self.draining = self.content_length
+                    else:  # what is left of it (the whole body when refused from Content-Length)
+                        self.draining = self.content_length - self.body_bytes_received
                 return n
             if self.chunked:
                 n = self.body_rcv.received(data)
@@ -96,8 +103,7 @@ def _json_channel(max_request: int, max_upload: int):
                 obj = error_json(_WAITRESS_CODES.get(e.code, "bad_request"), "请求无效。", f"{e.reason}.")
             body = json.dumps(obj, ensure_ascii=False).encode()
             self.status = f"{e.code} {e.reason}"
-            self.response_headers.extend([("Content-Type", "application/json; charset=utf-8"),
-                                          ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")])
+            self.response_headers.extend([("Content-Type", "application/json; charset=utf-8"), *_HEADERS])
             self.set_close_on_finish()
             self.content_length = len(body)
             self.write(body)
@@ -123,7 +129,7 @@ def make_server(app: App, host: str = "127.0.0.1", port: int = 0, threads: int |
     threads = threads or app.pool.workers + app.pool.queue + 4
     server = create_server(
         app, host=host, port=port, threads=threads, ident="photocheck",
-        max_request_body_size=app.max_request,
+        max_request_body_size=app.max_request + 1,  # waitress refuses at >=, the app above its cap
         inbuf_overflow=app.max_request + 1,  # larger bodies are refused before this; never a temp file
         outbuf_overflow=256 * 2**20,  # answers are ~0.2 MB; never a temp file
         # each open connection may hold one body in memory: bound them (worst case ≈ limit × body cap)

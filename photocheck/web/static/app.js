@@ -20,6 +20,14 @@ function both(zh, en) {
   return frag;
 }
 
+// the spec's limit text ("≥ 0.3 (warn < 0.5)") in Chinese, as photocheck.spec.limit_words says it
+function limitZh(text) {
+  if (!text.includes("warn")) return text;
+  text = text.replaceAll(" or ", " 或 ").replaceAll("shake ", "抖动 ");
+  if (text.startsWith("warn ")) return "提醒范围 " + text.slice(5);
+  return text.replace(" (warn ", "（提醒范围 ").replace(/\)$/, "") + "）";
+}
+
 function setLang(lang) {
   document.documentElement.dataset.lang = lang;
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -144,7 +152,7 @@ function render(r) {
     const c1 = document.createElement("td"); c1.textContent = icon;
     const c2 = document.createElement("td"); c2.appendChild(both(it.title.zh, it.title.en));
     const c3 = document.createElement("td"); c3.textContent = valueText(it.value);
-    const c4 = document.createElement("td"); c4.textContent = it.limit || "";
+    const c4 = document.createElement("td"); c4.appendChild(both(limitZh(it.limit || ""), it.limit || ""));
     tr.append(c1, c2, c3, c4);
     tbody.appendChild(tr);
   }
@@ -170,7 +178,9 @@ async function check() {
     return;
   }
   if (state.photo.size === 0) {
-    localError("这个文件是空的（0 字节）。", "This file is empty (0 bytes).");
+    const name = state.photo.name || "photo";  // received, but empty: say which file, as the server would
+    localError(`${name}：文件是空的（0 字节）。请重新选择或重新导出照片。`,
+               `${name}: the file is empty (0 bytes). Choose or export the photo again.`);
     return;
   }
   showBusy(true);
