@@ -46,7 +46,18 @@ CONDITIONS = {  # name → (hold() arguments drawn per frame, phone?)
     "glare": (lambda r: {"width_frac": 0.12, "glare": r.uniform(0.7, 1.0), "yaw": r.uniform(-15, 15)}, False),
     "tilt 30° + blur + glare": (lambda r: {"width_frac": 0.10, "yaw": r.choice([-1, 1]) * 30, "blur_px": 0.002, "glare": 0.8}, False),
     "phone screen (采集码), 9 %": (lambda r: {"width_frac": 0.09, "yaw": r.uniform(-20, 20)}, True),
+    # camera faults on the whole frame (applied after the card is held): see POST
+    "sensor noise σ 8, JPEG 75": (lambda r: {"width_frac": 0.10, "yaw": r.uniform(-30, 30)}, False),
+    "defocus σ 0.08 %": (lambda r: {"width_frac": 0.12, "yaw": r.uniform(-30, 30)}, False),
+    "under-exposed (55 %)": (lambda r: {"width_frac": 0.10, "yaw": r.uniform(-30, 30)}, False),
 }
+#: what the camera does to the whole frame after the card is held: (frame, rng) → frame
+POST = {
+    "sensor noise σ 8, JPEG 75": lambda f, r: f + r.normal(0, 8, f.shape[:2])[..., None],
+    "defocus σ 0.08 %": lambda f, r: cv2.GaussianBlur(f, (0, 0), 0.0008 * f.shape[1]),
+    "under-exposed (55 %)": lambda f, r: f * 0.55,
+}
+QUALITY = {"sensor noise σ 8, JPEG 75": 75}
 SCALES = (1, 2, 4)
 
 
@@ -83,7 +94,7 @@ def decode(name: str, det, gray: np.ndarray) -> list[str]:
         return []
 
 
-def run(n_frames: int, quick: bool) -> None:
+def run(n_frames: int, quick: bool, only: list[str] | None = None, portraits: bool = True) -> None:
     rng = np.random.default_rng(7)
     pool = frames(6)
     dets = detectors()
@@ -92,6 +103,8 @@ def run(n_frames: int, quick: bool) -> None:
           + " | reader: read | reader ms/frame | decoded at (work/half/crop/full) |")
     print("|---|---|" + "---|" * (len(dets) * len(SCALES) + 3))
     for cname, (draw, phone) in CONDITIONS.items():
+        if only and not any(o in cname for o in only):
+            continue
         hits = {(d, s): 0 for d in dets for s in SCALES}
         secs = {(d, s): 0.0 for d in dets for s in SCALES}
         r_hits, r_time, stages = 0, 0.0, {}
@@ -105,6 +118,8 @@ def run(n_frames: int, quick: bool) -> None:
                 kw["blur_px"] = kw["blur_px"] * base.shape[1]
             img, _ = hold(base, card, cx=rng.uniform(0.35, 0.65), cy=rng.uniform(0.74, 0.86), roll=rng.uniform(-10, 10),
                           seed=k, **kw)
+            if cname in POST:
+                img = np.clip(POST[cname](img.astype(np.float32), rng), 0, 255).astype(np.uint8)
             gray = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
             for s in SCALES:
                 g = gray if s == 1 else cv2.resize(gray, (gray.shape[1] // s, gray.shape[0] // s), interpolation=cv2.INTER_AREA)
@@ -116,7 +131,7 @@ def run(n_frames: int, quick: bool) -> None:
                     secs[(d, s)] += time.perf_counter() - t0
                     hits[(d, s)] += text in got
             path = tmp / f"f{k}.jpg"
-            path.write_bytes(jpeg_bytes(img, 92))
+            path.write_bytes(jpeg_bytes(img, QUALITY.get(cname, 92)))
             work = load(str(path)).rgb
             t0 = time.perf_counter()
             reads = read_codes(work, path)
@@ -131,6 +146,8 @@ def run(n_frames: int, quick: bool) -> None:
         print(f"| {cname} | {n_frames} | " + " | ".join(cells) + f" | {100 * r_hits / n_frames:.0f} % | {1000 * r_time / n_frames:.0f} | {st} |",
               flush=True)
 
+    if not portraits:
+        return
     # frames without a card: every real portrait and the sample shoot's frames
     from support.compose import FACES
 
@@ -157,5 +174,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--frames", type=int, default=16, help="frames per condition")
     ap.add_argument("--quick", action="store_true", help="skip wechat_qrcode at full size (seconds a frame)")
+    ap.add_argument("--only", action="append", help="run only the conditions whose name contains this (repeatable)")
+    ap.add_argument("--no-portraits", action="store_true", help="skip the frames without a card")
     a = ap.parse_args()
-    run(a.frames, a.quick)
+    run(a.frames, a.quick, a.only, not a.no_portraits)

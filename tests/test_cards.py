@@ -183,6 +183,7 @@ def test_two_faces_after_one_card_and_portrait_before_any_card_are_reported():
     assert w["2"][:2] == ("unverified", "order") and w["2"][2] == ["F03.jpg"]
     # H was photographed before card 1: no row before shot 1 is free, so H is a person not in the log
     assert any(m.subjects[si].files == ["F00.jpg"] for si in m.unassigned)
+    assert any(i.kind == "stranger" and "before card 1" in i.en and i.files == ["F00.jpg"] for i in m.issues)
 
 
 def test_card_with_no_portrait_after_it_is_a_missing_student():
@@ -262,6 +263,8 @@ def test_card_shoot_every_frame_goes_to_the_right_student(card_shoot):
     kinds = " ".join(m["message"] for m in r.report["mismatches"])
     assert "card 6 was photographed" in kinds and "different person follows card 3" in kinds
     assert "different person follows card 7" in kinds
+    stranger = [m for m in r.report["mismatches"] if m["kind"] == "stranger"]
+    assert len(stranger) == 1 and "after card 7 and before card 8" in stranger[0]["message"]
 
 
 @pytest.mark.faces

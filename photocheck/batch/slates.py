@@ -277,8 +277,19 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
     for (lo, hi), fs in sorted(by_gap.items()):
         idx = [j for j in rows_left if lo < j < hi]
         rows_left = [j for j in rows_left if j not in idx]
-        acc.add(match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg,
-                      **(tail if hi >= len(rows) else {})), idx)
+        sub = match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg,
+                    **(tail if hi >= len(rows) else {}))
+        for iss in sub.issues:  # say where, by the cards around: the stretch's own rows may be none
+            if iss.kind == "stranger":
+                a, b = (rows[lo].shot_no if lo >= 0 else None), (rows[hi].shot_no if hi < len(rows) else None)
+                zh = "、".join(x for x in (f"拍摄号卡 {a} 之后" if a else "", f"拍摄号卡 {b} 之前" if b else "") if x)
+                en = " and ".join(x for x in (f"after card {a}" if a else "", f"before card {b}" if b else "") if x)
+                iss.zh = (f"{zh}拍摄的这个人没有拍摄号卡，也没有空缺的记录可以对应（{', '.join(iss.files)}）："
+                          "不在记录中的人，或拍错了卡。请确认其身份，补登记录或按拍摄号重命名照片后重新运行。")
+                iss.en = (f"a person photographed {en or 'without a card'} has no card and no unaccounted log row fits "
+                          f"({', '.join(iss.files)}): someone not in the log, or a mix-up of cards. Find out who it is, "
+                          "add them to the log or name the photo by shot number, and run again.")
+        acc.add(sub, idx)
     last_pos = max(pos.values(), default=-1)
     for part, kw in (([j for j in rows_left if j <= last_pos], {}), ([j for j in rows_left if j > last_pos], tail)):
         if part:  # rows no stretch holds: missing (or, live, after the last card: not reached yet)
