@@ -322,3 +322,14 @@ def test_live_shoot_last_card_and_rows_after_it_are_not_missing():
     assert not [i for i in m.issues if i.kind == "missing"]
     m = match_cards(frames, rows, {}, CFG, slates, match)  # the shoot is over: all three are missing
     assert sorted(i.shot_nos[0] for i in m.issues if i.kind == "missing") == ["2", "3", "4"]
+
+
+def test_student_photographed_before_their_card_goes_to_that_card():
+    """The photographer shot student 2 before their card (which they then held): the face decides,
+    and the report says so; card 3 has no portrait after it."""
+    rows = _rows(3)
+    m = _run([("card", 1, None), ("face", "A"), ("face", "B"), ("card", 2, "B"), ("card", 3, None)], rows)
+    w = _who(m, rows)
+    assert w["1"] == ("ok", "card", ["F01.jpg"]) and w["2"] == ("ok", "card", ["F02.jpg"])
+    assert any("also appears after another card" in i.en for i in m.issues)
+    assert w["3"][0] == "missing"

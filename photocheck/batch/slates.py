@@ -172,10 +172,14 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
                                 f"({', '.join(before_first)}); matched as without cards"))
 
     # 3. each card's frames: the card's student, checked against the holder's face, the reference and the time
-    released: list[Frame] = []
+    holder_of: dict[str, np.ndarray] = {}
+    for key in {s.key for s in slate_list if s.key is not None}:
+        hs = [s.embedding for s in slate_list if s.key == key and s.embedding is not None and not s.portrait]
+        if hs:
+            holder_of[key] = _unit(np.mean(hs, axis=0))
+    chosen_of: dict[str, Subject] = {}
+    others_of: dict[str, list[Subject]] = {}
     for key, fs in bound.items():
-        j = row_of_key[key]
-        row = rows[j]
         groups = group_subjects(fs, same, tcfg["max_retake_gap_s"])
         merged: list[Subject] = []  # the same face again later in the stretch is the same subject
         for g in groups:
@@ -185,16 +189,40 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
             else:
                 tgt.frames += g.frames
                 tgt.embedding = _unit(np.mean([f.embedding for f in tgt.frames], axis=0))
-        holders = [s.embedding for s in slate_list if s.key == key and s.embedding is not None and not s.portrait]
-        holder = _unit(np.mean(holders, axis=0)) if holders else None
-        ref = refs.get(j)
+        holder, ref = holder_of.get(key), refs.get(row_of_key[key])
 
         def rank(m: Subject, holder=holder, ref=ref) -> tuple:
             h, r = _sim(holder, m.embedding), _sim(ref, m.embedding)
             return (-(h is not None and h >= same), -(r is not None and r >= same), m.frames[0].order)
 
         merged.sort(key=rank)
-        chosen, others = merged[0], merged[1:]
+        chosen_of[key], others_of[key] = merged[0], merged[1:]
+    # another face after a card that is clearly the student of another card (photographed before
+    # their card, or the card of that student held by them): that student's frames
+    faces = {k: m.embedding for k, m in chosen_of.items()} | {k: e for k, e in holder_of.items() if k not in chosen_of}
+    moved: dict[str, list[str]] = {}
+    for key in list(others_of):
+        keep = []
+        for m in others_of[key]:
+            fits = [k for k, e in faces.items() if k != key and (_sim(e, m.embedding) or 0) >= same]
+            if len(fits) != 1:
+                keep.append(m)
+                continue
+            k2 = fits[0]
+            if k2 in chosen_of:
+                c = chosen_of[k2]
+                c.frames = sorted(c.frames + m.frames, key=lambda f: f.order)
+                c.embedding = _unit(np.mean([f.embedding for f in c.frames], axis=0))
+            else:
+                chosen_of[k2] = m
+            moved.setdefault(k2, []).extend(m.files)
+        others_of[key] = keep
+    released: list[Frame] = []
+    for key, chosen in chosen_of.items():
+        j = row_of_key[key]
+        row = rows[j]
+        others = others_of.get(key, [])
+        ref, holder = refs.get(j), holder_of.get(key)
         si = len(acc.subjects)
         acc.subjects.append(chosen)
         rm = acc.result_rows[j]
@@ -202,6 +230,11 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
         rm.similarity = _sim(ref, chosen.embedding)
         h_sim = _sim(holder, chosen.embedding)
         files = ", ".join(chosen.files)
+        if key in moved:
+            rm.issues.append(Issue("card", [row.shot_no], moved[key],
+                                   f"拍摄号 {row.shot_no} 的学生（与卡 {row.shot_no} 之后的照片或持卡人是同一人）也出现在别的卡之后（{', '.join(moved[key])}），已归入拍摄号 {row.shot_no}。",
+                                   f"the student of card {row.shot_no} (the same face as after or holding that card) also appears "
+                                   f"after another card ({', '.join(moved[key])}); those frames are given to shot {row.shot_no}"))
         if rm.similarity is not None and rm.similarity <= diff:
             rm.state, rm.how = "mismatch", "contradicted"
             rm.candidates = chosen.files
@@ -230,7 +263,7 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
     for s in slate_list:
         if open_end and s.key == last_key:
             continue  # the student of the card just photographed is next
-        if s.key is not None and s.key not in bound and s.key not in named_keys:
+        if s.key is not None and s.key not in chosen_of and s.key not in named_keys:
             j = row_of_key[s.key]
             if not any(i.kind == "card" and s.rel in i.files for i in acc.result_rows[j].issues):
                 acc.result_rows[j].issues.append(Issue(
