@@ -243,7 +243,7 @@ def card_shoot(tmp_path_factory):
 def test_card_shoot_every_frame_goes_to_the_right_student(card_shoot):
     """Printed cards photographed before each student, no references, no log times: a swap (3/4),
     a forgotten card (5), a missing student whose card was photographed (6), a stranger (after 7),
-    a phone 采集码 (8) and a card held outside the crop (9)."""
+    a phone 采集码 (8) and a card held outside the crop (9, 10)."""
     _, truth, r = card_shoot
     files = {f["file"]: f for f in r.report["files"]}
     for name, (kind, shot) in truth.items():
@@ -255,8 +255,10 @@ def test_card_shoot_every_frame_goes_to_the_right_student(card_shoot):
         else:
             assert f["status"] in ("used", "retake") and f["shot_no"] == str(shot), (name, f)
     st = {s["shot_no"]: s for s in r.students if s["shot_no"]}
-    for shot in (1, 2, 3, 4, 7, 8, 9):
+    for shot in (1, 2, 3, 4, 7, 8, 9, 10):
         assert st[str(shot)]["matched_by"] == "card" and st[str(shot)]["status"] in ("ok", "failed"), st[str(shot)]
+    side = [n for n, (k, _) in truth.items() if k == "card_side"]
+    assert st["9"]["retakes"] == [side[0]] and st["10"]["file"] == side[1]  # a frame without the card first
     assert st["5"]["matched_by"] == "order" and st["5"]["status"] == "unverified"  # forgotten card: not verified
     assert st["6"]["status"] == "missing"
     assert [s["file"] for s in r.students if s["status"] == "unmatched"] == [n for n, t in truth.items() if t[1] is None]
@@ -272,9 +274,9 @@ def test_card_shoot_no_slate_or_card_reaches_upload(card_shoot):
     d, truth, r = card_shoot
     uploads = sorted((d / "out" / "upload").glob("*.jpg"))
     assert uploads, "the confirmed students are exported"
-    expect = {f"20260{shot:02d}.jpg" for shot in (1, 2, 3, 4, 7, 8, 9)}
+    expect = {f"2026{shot:03d}.jpg" for shot in (1, 2, 3, 4, 7, 8, 9, 10)}
     assert {p.name for p in uploads} <= expect
-    for p in uploads:  # the card held outside the crop (shot 9) is not in the upload file either
+    for p in uploads:  # the card held outside the crop (shot 10) is not in the upload file either
         assert read_codes(load(str(p)).rgb) == []
     slates = {n for n, (k, _) in truth.items() if k in ("card", "card_alone", "phone")}
     assert not slates & {s["file"] for s in r.students} and not slates & {f for s in r.students for f in s["retakes"]}

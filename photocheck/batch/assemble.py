@@ -288,6 +288,7 @@ def _row_entry(row, roster) -> dict:
 
 
 def _choose(rels: list[str], by_rel: dict) -> tuple[str, list[str]]:
-    """The retake that passes the most rules (then fewest warnings, eyes most open, sharpest)."""
-    ranked = sorted(rels, key=lambda r: (score(by_rel[r]["findings"]), natural_key(r)))
+    """The retake that passes the most rules (then fewest warnings, eyes most open, sharpest). A frame
+    that shows a shot-number card (held outside the crop) is taken only when no other frame is."""
+    ranked = sorted(rels, key=lambda r: (bool(by_rel[r].get("card")), score(by_rel[r]["findings"]), natural_key(r)))
     return ranked[0], [r for r in rels if r != ranked[0]]

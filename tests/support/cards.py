@@ -142,8 +142,9 @@ def portrait_canvas(face_rgb: np.ndarray, size: tuple[int, int], blue=(100, 197,
 #: Shots 3 and 4 are photographed in swapped order; shot 5's student forgot the card; shot 6's card
 #: was photographed but the student left (missing); a person not in the log (099) follows shot 7;
 #: shot 8 shows the 采集码 on a phone; shot 2's card is photographed alone, the others held at the
-#: chest (inside the upload crop: slates); shot 9's student holds the card at the side, outside the
-#: crop, in the one frame taken (a portrait bound by its own card).
+#: chest (inside the upload crop: slates); shots 9 and 10 hold the card at the side, outside the
+#: crop: a portrait bound by its own card — shot 9 then photographed without it (that frame is
+#: preferred), shot 10 in that one frame only.
 CARD_SHOOT = [
     ("card", 1, "005"), ("portrait", 1, "005"),
     ("card_alone", 2, None), ("portrait", 2, "006"), ("portrait", 2, "006"),
@@ -153,9 +154,10 @@ CARD_SHOOT = [
     ("card_alone", 6, None),
     ("card", 7, "042"), ("portrait", 7, "042"), ("portrait", None, "099"),
     ("phone", 8, "045"), ("portrait", 8, "045"),
-    ("card_side", 9, "062"),
+    ("card_side", 9, "062"), ("portrait", 9, "062"),
+    ("card_side", 10, "067"),
 ]
-CARD_SHOOT_FACES = {1: "005", 2: "006", 3: "025", 4: "034", 5: "036", 6: "037", 7: "042", 8: "045", 9: "062"}
+CARD_SHOOT_FACES = {1: "005", 2: "006", 3: "025", 4: "034", 5: "036", 6: "037", 7: "042", 8: "045", 9: "062", 10: "067"}
 PHONE_CODE = "CJ2026XQ7LPM4RZ8KD3NWT"
 
 
@@ -189,6 +191,6 @@ def make_card_shoot(out, size: tuple[int, int] = (2400, 1600), session: str = "T
         truth[name] = (kind, shot)
     lines = ["shot_no,student_id,name,code"]
     for shot in sorted(CARD_SHOOT_FACES):
-        lines.append(f"{shot},20260{shot:02d},学生{shot},{PHONE_CODE if shot == 8 else ''}")
+        lines.append(f"{shot},2026{shot:03d},学生{shot},{PHONE_CODE if shot == 8 else ''}")
     (out / "shots.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return truth
