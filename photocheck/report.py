@@ -13,9 +13,12 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .spec import Limit
+
+if TYPE_CHECKING:
+    from .rules import Rule
 
 
 class Status(enum.StrEnum):
@@ -69,7 +72,7 @@ class Finding:
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Status(self.status))
 
-    def _rule(self):
+    def _rule(self) -> Rule | None:
         from .rules import REGISTRY, all_rules
 
         if self.rule not in REGISTRY:
@@ -124,7 +127,7 @@ class Finding:
     @classmethod
     def from_record(cls, d: Mapping[str, Any], lang: str = "zh") -> Finding:
         lim = d.get("limit")
-        return cls(d["rule"], d["status"], d.get("value"), Limit.from_dict(lim) if lim is not None else None,
+        return cls(d["rule"], d["status"], d.get("value"), Limit.from_dict(lim, d["rule"]) if lim is not None else None,
                    d.get("key"), d.get("params") or {}, lang=lang)
 
 
@@ -155,9 +158,13 @@ class Report:
     ``lang`` is the language its findings' ``message`` and ``title`` are worded in (and the default
     of :meth:`to_dict`); :meth:`in_lang` gives the same judgement in the other language.
 
-    >>> r = Report("a.jpg", [Finding("image.dpi", "warn", 72, None, "other")], lang="en")
+    >>> from photocheck.spec import load_spec
+    >>> dpi = Finding("image.dpi", "warn", 72, load_spec().limit("image.dpi"), "other")
+    >>> r = Report("a.jpg", [dpi], lang="en")
     >>> r.ok, r.to_dict()["findings"][0]["status"], r.findings[0].message
     (True, 'warn', 'the resolution tag is 72 dpi; 300 dpi is expected.')
+    >>> r.in_lang("zh").findings[0].message
+    '分辨率标记为 72 dpi，应为 300 dpi。'
     """
 
     file: str

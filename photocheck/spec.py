@@ -12,20 +12,25 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 PROFILES = ("upload", "original")
 
 
 @dataclass(frozen=True)
 class Limit:
-    """Fail outside [min, max], warn outside [warn_min, warn_max]; other keys are rule parameters."""
+    """Fail outside [min, max], warn outside [warn_min, warn_max]; other keys are rule parameters.
+
+    ``unit_fields`` (the rule's ``limit_fields``, attached by :func:`load_spec`) gives the same
+    limit in the unit people read (file.size: bytes as KB) for messages and for ``text``.
+    """
 
     min: float | None = None
     max: float | None = None
     warn_min: float | None = None
     warn_max: float | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    unit_fields: Callable[[Limit], dict[str, str]] | None = field(default=None, compare=False, repr=False)
 
     def judge(self, value: float) -> tuple[str, str | None]:
         """``(status, side)`` for a numeric value; side is "low"/"high" when outside a bound."""
@@ -51,20 +56,27 @@ class Limit:
         """The limit as message fields: each bound and parameter formatted for people (``50``, not
         ``50.0``), so a message states the limit in force: ``"it must be {min}–{max}"``."""
         bounds = {k: getattr(self, k) for k in _BOUND_KEYS if getattr(self, k) is not None}
-        return {k: _fmt(v) for k, v in (self.params | bounds).items()}
+        out = {k: _fmt(v) for k, v in (self.params | bounds).items()}
+        return out | self.unit_fields(self) if self.unit_fields else out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form (the batch journal): :meth:`from_dict` rebuilds the same limit."""
         return {**{k: getattr(self, k) for k in _BOUND_KEYS if getattr(self, k) is not None}, "params": dict(self.params)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Limit":
-        return cls(**{k: d[k] for k in _BOUND_KEYS if d.get(k) is not None}, params=dict(d.get("params") or {}))
+    def from_dict(cls, d: dict[str, Any], rule_id: str | None = None) -> "Limit":
+        """The limit :meth:`to_dict` wrote; ``rule_id`` attaches that rule's ``limit_fields``."""
+        return cls(**{k: d[k] for k in _BOUND_KEYS if d.get(k) is not None}, params=dict(d.get("params") or {}),
+                   unit_fields=_unit_fields(rule_id))
 
     def describe(self) -> str:
         """Human-readable limit, e.g. ``200–300`` or ``≤ 5 (warn > 3)``."""
-        if "text" in self.params:  # a limit the TOML spells out for people ("480×640")
-            return str(self.params["text"])
+        if "text" in self.params:  # a limit the TOML spells out for people ("{width}×{height}")
+            text = str(self.params["text"])
+            try:
+                return text.format(**self.fields())  # the values in force, not the shipped ones
+            except (KeyError, IndexError, ValueError):
+                return text
         if self.min is not None and self.max is not None and self.min == self.max:
             text = f"= {_fmt(self.min)}"
         elif self.min is not None and self.max is not None:
@@ -182,6 +194,18 @@ class SpecError(ValueError):
         where = f"[{table}]" if table else ""
         where += f" {key}" if key else ""
         super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
+
+
+def _unit_fields(rule_id: str | None) -> Callable[[Limit], dict[str, str]] | None:
+    """The registered rule's ``limit_fields`` (None for none)."""
+    if rule_id is None:
+        return None
+    from .rules import REGISTRY, all_rules
+
+    if rule_id not in REGISTRY:
+        all_rules()
+    r = REGISTRY.get(rule_id)
+    return r.limit_fields if r is not None else None
 
 
 def _kind(v: Any) -> str:
@@ -313,5 +337,5 @@ def load_spec(profile: str = "upload", path: str | Path | None = None, *,
         if body.pop("experimental", False):
             trial.add(rule_id)
         bounds = {k: float(body.pop(k)) for k in _BOUND_KEYS if k in body}
-        limits[rule_id] = Limit(**bounds, params=body)
+        limits[rule_id] = Limit(**bounds, params=body, unit_fields=_unit_fields(rule_id))
     return Spec(profile, limits, enabled, settings, frozenset(trial), experimental)

@@ -115,3 +115,16 @@ def test_a_journal_record_words_the_report_in_either_language(problem_report):
         assert pick_lang(record, lang) == problem_report.to_dict(lang)["findings"]
     back = Finding.from_record(record[0], "en")
     assert back == problem_report.findings[0]
+
+
+def test_a_size_override_changes_the_limit_text_and_the_message(tmp_path):
+    """Limits spelt out for people (file.size in KB) follow the override too, in JSON and messages."""
+    big = ROOT / "samples" / "problems" / "london_034_over_40kb.jpg"  # 64.6 KB
+    shipped = photocheck.check(big, lang="en").finding("file.size")
+    assert shipped.status == "fail" and shipped.limit_text == "≤ 40 KB (warn < 20 KB)" and "over 40 KB" in shipped.message
+    path = _spec_file(tmp_path, '[upload."file.size"]\nmax = 51200\n')
+    f = photocheck.check(big, spec=load_spec("upload", path), lang="en").finding("file.size")
+    assert f.status == "fail" and f.to_dict()["limit"] == "≤ 50 KB (warn < 20 KB)" and "over 50 KB" in f.message
+    assert f.title == "File size 20–50 KB"
+    path = _spec_file(tmp_path, '[upload."file.size"]\nmax = 81920\n')
+    assert photocheck.check(big, spec=load_spec("upload", path)).status("file.size") == "pass"

@@ -17,6 +17,7 @@ from .check import check_cmd
 from .fix import fix_cmd
 from .rules import rules_cmd
 from .serve import serve_cmd
+from .watch import watch_cmd
 
 
 @click.group()
@@ -31,3 +32,4 @@ main.add_command(fix_cmd)
 main.add_command(batch_cmd)
 main.add_command(serve_cmd)
 main.add_command(cards_cmd)
+main.add_command(watch_cmd)

@@ -47,16 +47,15 @@ class Rule:
     needs_face: bool = True
     profiles: frozenset[str] = frozenset({"upload", "original"})
     needs_references: bool = False
-    limit_fields: Callable[[Limit], dict[str, Any]] | None = None  # more limit fields for the words
+    # the limit in the unit people read (file.size: bytes → {max_kb}); load_spec attaches it to the Limit
+    limit_fields: Callable[[Limit], dict[str, str]] | None = None
 
     def fields(self, limit: Limit | None) -> dict[str, Any]:
         """What the words may name about the limit in force: ``{limit}`` (as text), ``{min}``,
-        ``{max}``, ``{warn_min}``, ``{warn_max}``, its parameters, and the rule's ``limit_fields``
-        (the same limit in the unit people read, e.g. bytes as KB)."""
+        ``{max}``, ``{warn_min}``, ``{warn_max}``, its parameters, and the rule's ``limit_fields``."""
         if limit is None:
             return {}
-        extra = self.limit_fields(limit) if self.limit_fields else {}
-        return {**limit.fields(), "limit": limit.describe(), **extra}
+        return {**limit.fields(), "limit": limit.describe()}
 
     def words(self, key: str, lang: str, value: Any, limit: Limit | None, params: dict[str, Any]) -> str:
         """The message ``key`` in ``lang`` for a finding: the limit's fields, ``{value}``, then the
