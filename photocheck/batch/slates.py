@@ -129,7 +129,6 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
     frames no card binds are matched with it, a stretch between two cards at a time). ``open_end``:
     the shoot is still going (``photocheck watch``): the last card's student may not be photographed
     yet, and the rows after the last card are not reached yet — neither is missing."""
-    tail = {"open_end": True} if open_end else {}  # passed on to match() for the stretch after the last card
     ident, tcfg = cfg["identity"], cfg["time"]
     same, diff = ident["same_person"], ident["different_person"]
     row_of_key = {_shot_key(r.shot_no): j for j, r in enumerate(rows)}
@@ -311,7 +310,7 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
         idx = [j for j in rows_left if lo < j < hi]
         rows_left = [j for j in rows_left if j not in idx]
         sub = match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg,
-                    **(tail if hi >= len(rows) else {}))
+                    open_end=open_end and hi >= len(rows))  # live, the stretch after the last card is open
         for iss in sub.issues:  # say where, by the cards around: the stretch's own rows may be none
             if iss.kind == "stranger":
                 a, b = (rows[lo].shot_no if lo >= 0 else None), (rows[hi].shot_no if hi < len(rows) else None)
@@ -324,9 +323,9 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
                           "add them to the log or name the photo by shot number, and run again.")
         acc.add(sub, idx)
     last_pos = max(pos.values(), default=-1)
-    for part, kw in (([j for j in rows_left if j <= last_pos], {}), ([j for j in rows_left if j > last_pos], tail)):
+    for part, live in (([j for j in rows_left if j <= last_pos], False), ([j for j in rows_left if j > last_pos], open_end)):
         if part:  # rows no stretch holds: missing (or, live, after the last card: not reached yet)
-            acc.add(match([], [rows[j] for j in part], {}, cfg, **kw), part)
+            acc.add(match([], [rows[j] for j in part], {}, cfg, open_end=live), part)
     for j, rm in enumerate(acc.result_rows):
         waiting = rm.how == "later" or (open_end and last_key is not None and j == row_of_key[last_key])
         if rm.subject is None and rm.state == "missing" and not rm.issues and not waiting:
