@@ -332,3 +332,31 @@ def test_student_photographed_before_their_card_goes_to_that_card():
     assert w["1"] == ("ok", "card", ["F01.jpg"]) and w["2"] == ("ok", "card", ["F02.jpg"])
     assert any("also appears after another card" in i.en for i in m.issues)
     assert w["3"][0] == "missing"
+
+
+def test_live_shoot_frame_by_frame_never_gives_a_frame_a_row_it_loses_later():
+    """photocheck watch sees the shoot grow: at every point a frame's row is the one it has at the
+    end, and only the rows after the last card wait."""
+    rows = _rows(6)
+    seq = [("card", 1, "A"), ("face", "A"), ("card", 3, None), ("face", "C"), ("card", 2, "B"), ("face", "B"),
+           ("face", "H"), ("card", 4, None), ("card", 5, None), ("face", "E"), ("face", "E")]
+
+    def run(items, open_end):
+        frames, slates = [], {}
+        for k, item in enumerate(items):
+            rel = f"F{k:02d}.jpg"
+            if item[0] == "card":
+                slates[rel] = Slate(rel, None, k, card_text(item[1]), str(item[1]), str(item[1]),
+                                    None if item[2] is None else FACE[item[2]], False)
+            else:
+                frames.append(Frame(rel, None, FACE[item[1]], k))
+        return match_cards(frames, rows, {}, CFG, slates, match, open_end=open_end)
+
+    final = _who(run(seq, False), rows)
+    assert [final[s][:2] for s in "12345"] == [("ok", "card")] * 3 + [("missing", "")] + [("ok", "card")]
+    for n in range(1, len(seq) + 1):
+        w = _who(run(seq[:n], True), rows)
+        for shot, (state, how, files) in w.items():
+            if files:
+                assert set(files) <= set(final[shot][2] or []), (n, shot, files)
+        assert w["6"][0] == "missing" and w["6"][1] in ("later", "")  # never reached: waits, not reported

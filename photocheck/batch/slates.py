@@ -307,12 +307,22 @@ def match_cards(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray
         by_gap.setdefault(bounds(gap_of.get(f.rel, -1)) if keyed else (-1, len(rows)), []).append(f)
     rows_left = list(free_rows)
     for (lo, hi), fs in sorted(by_gap.items()):
-        idx = [j for j in rows_left if lo < j < hi]
+        live_tail = open_end and bool(keyed) and hi >= len(rows)
+        if live_tail:
+            # live, after the last card: a face without a card is the next student who forgot it or a
+            # stranger, which the next card will tell; until then it is given no row (shown "check")
+            idx = []
+        else:
+            idx = [j for j in rows_left if lo < j < hi]
         rows_left = [j for j in rows_left if j not in idx]
-        sub = match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg,
-                    open_end=open_end and hi >= len(rows))  # live, the stretch after the last card is open
+        sub = match(fs, [rows[j] for j in idx], {k: refs[j] for k, j in enumerate(idx) if j in refs}, cfg)
         for iss in sub.issues:  # say where, by the cards around: the stretch's own rows may be none
-            if iss.kind == "stranger":
+            if iss.kind == "stranger" and live_tail:
+                iss.zh = (f"拍摄号卡 {rows[lo].shot_no} 之后的这个人没有拿卡（{', '.join(iss.files)}）：忘了拿卡的学生，或记录外的人；"
+                          "请拍他的拍摄号卡。")
+                iss.en = (f"this person after card {rows[lo].shot_no} has no card ({', '.join(iss.files)}): a student who "
+                          "forgot it, or someone not in the log; photograph their card.")
+            elif iss.kind == "stranger":
                 a, b = (rows[lo].shot_no if lo >= 0 else None), (rows[hi].shot_no if hi < len(rows) else None)
                 zh = "、".join(x for x in (f"拍摄号卡 {a} 之后" if a else "", f"拍摄号卡 {b} 之前" if b else "") if x)
                 en = " and ".join(x for x in (f"after card {a}" if a else "", f"before card {b}" if b else "") if x)
