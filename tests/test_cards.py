@@ -360,3 +360,38 @@ def test_live_shoot_frame_by_frame_never_gives_a_frame_a_row_it_loses_later():
             if files:
                 assert set(files) <= set(final[shot][2] or []), (n, shot, files)
         assert w["6"][0] == "missing" and w["6"][1] in ("later", "")  # never reached: waits, not reported
+
+
+@pytest.mark.faces
+def test_watch_shows_slates_and_gives_the_next_frames_to_the_card(card_shoot, tmp_path):
+    """photocheck watch runs the same code: cards played into the folder one by one."""
+    import shutil
+
+    from test_watch import frame, judged, wait_for  # tests/ is on the path (conftest)
+
+    from photocheck.batch.runner import prepare
+    from photocheck.watch.live import LiveBatch, Options
+
+    d, truth, _ = card_shoot
+    names = list(truth)[:5]  # card 1 (held), student 1, card 2 (alone), student 2 twice
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    live = LiveBatch(prepare(shots, d / "shots.csv", tmp_path / "out"), Options(settle=0.5, timeout=2.5, rescan=0.5))
+    live.start()
+    try:
+        for n in names:
+            shutil.copy(d / "shots" / n, shots / n)
+        st = wait_for(live, judged(*names), timeout=300)
+        for n in names:
+            kind, shot = truth[n]
+            f = frame(st, n)
+            if kind.startswith("card"):
+                assert f["status"] == "slate", f
+            else:
+                assert f["status"] in ("used", "retake") and f["shot_no"] == str(shot), f
+        rows = {s["shot_no"]: s for s in st["students"] if s["shot_no"]}
+        assert rows["1"]["matched_by"] == rows["2"]["matched_by"] == "card"
+        for k in ("3", "4", "5", "6"):  # not reached yet: waiting, nothing reported
+            assert not [f for f in rows[k]["findings"] if f["rule"] == "batch.missing"], rows[k]
+    finally:
+        live.stop()
