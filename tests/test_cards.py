@@ -86,7 +86,7 @@ def test_pdf_pages_and_codes_decode_to_their_numbers(per_page):
     numbers = list(range(1, 14))
     pages = render_pages(cards_pdf(numbers, "S1", per_page), 6)  # 6 px/mm ≈ 150 dpi, an office scan
     assert len(pages) == -(-len(numbers) // per_page)
-    read = [parse_card_text(r.text) for p in pages for r in read_codes(p)]
+    read = [parse_card_text(r.text) for p in pages for r in read_codes(p) if r.text]
     assert sorted(int(c.shot_no) for c in read) == numbers
     assert {c.session for c in read} == {"S1"}
 
@@ -102,18 +102,19 @@ def test_card_held_in_a_camera_frame_is_read(tmp_path, kw):
     path = tmp_path / "f.jpg"
     path.write_bytes(jpeg_bytes(img, 90))
     reads = read_codes(load(str(path)).rgb, path)  # the batch's working image, refined on the file
-    assert [parse_card_text(r.text).shot_no for r in reads] == ["57"]
+    assert [parse_card_text(r.text).shot_no for r in reads if r.text] == ["57"]
 
 
 def test_phone_screen_qr_is_read(tmp_path):
     frame = np.asarray(Image.open(SHOOT_FRAMES[0]).convert("RGB"))
     img, _ = hold(frame, phone_image(PHONE_CODE), width_frac=0.08, cx=0.45, cy=0.78, yaw=15)
-    assert [r.text for r in read_codes(img)] == [PHONE_CODE]
+    assert [r.text for r in read_codes(img) if r.text] == [PHONE_CODE]
 
 
 @pytest.mark.faces
 def test_portraits_are_never_read_as_cards():
-    """Every real portrait and sample-shoot frame: no code read, so none can become a slate."""
+    """Every real portrait and sample-shoot frame: no code read or even seen, so none can become a
+    slate or be failed as showing a card."""
     paths = sorted(glob.glob(str(FACES / "images" / "*.jpg")) + glob.glob(str(FACES / "images" / "*.png"))) + SHOOT_FRAMES
     read = {p: [r.text for r in read_codes(load(p).rgb, p)] for p in paths}
     assert len(read) > 100
@@ -300,7 +301,7 @@ def test_code_found_but_not_read_on_the_working_image_is_read_on_the_camera_file
     monkeypatch.setattr(reader, "_wechat_read", lambda g: real(g) if g.shape[1] > 200 else [])  # fails on the small crop
     for source in (path, path.read_bytes()):  # the file by its path, or its bytes (photocheck watch reads them once)
         reads = reader.read_codes(small, source)
-        assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads] == [("31", "full")]
+        assert [(parse_card_text(r.text).shot_no, r.stage) for r in reads if r.text] == [("31", "full")]
         centre = quad.mean(0) / 4  # the card's centre in the 750×500 image
         assert np.linalg.norm(reads[0].quad.mean(0) - centre) < 15
 
@@ -395,3 +396,20 @@ def test_watch_shows_slates_and_gives_the_next_frames_to_the_card(card_shoot, tm
             assert not [f for f in rows[k]["findings"] if f["rule"] == "batch.missing"], rows[k]
     finally:
         live.stop()
+
+
+def test_code_seen_but_not_read_is_no_slate_but_fails_a_photo_that_would_show_it(monkeypatch):
+    from photocheck.batch.assemble import _shows_code
+    from photocheck.cards import reader
+
+    quad = np.array([[600, 700], [700, 700], [700, 800], [600, 800]], float)
+    monkeypatch.setattr(reader, "_aruco_read", lambda g: ([], [quad * g.shape[1] / 1500]))
+    monkeypatch.setattr(reader, "_wechat_read", lambda g: [])
+    reads = reader.read_codes(np.zeros((1000, 1500, 3), np.uint8))
+    assert [(r.text, r.stage) for r in reads] == [("", "unread")]
+    rows = _rows(1)
+    recs = [{"rel": "x.jpg", "embedding": None, "card": [{"text": "", "box": [0.4, 0.7, 0.47, 0.8], "in_crop": True}]}]
+    assert find_slates(recs, [None], {"x.jpg": 0}, rows) == {}  # not a slate: nothing was read
+    findings: list[dict] = []
+    assert _shows_code(recs[0], findings, zh=False) and findings[0]["rule"] == "batch.card"
+    assert not _shows_code({"card": [{"text": "", "in_crop": False}]}, [], zh=False)

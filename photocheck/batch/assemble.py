@@ -126,7 +126,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")
-            photo_ok = bool(rec.get("ok") and rec.get("upload_ok"))
+            photo_ok = bool(rec.get("ok") and rec.get("upload_ok")) and not _shows_code(rec, findings, zh)
             entry["photo_ok"] = photo_ok
             if rm.state == "unverified" and not trust_order:
                 status = "unverified"  # whose photo this is was never checked: not ok, whatever the rules say
@@ -288,6 +288,17 @@ def _row_entry(row, roster) -> dict:
     if row.extra:
         e["extra"] = dict(row.extra)
     return e
+
+
+def _shows_code(rec: dict, findings: list[dict], zh: bool) -> bool:
+    """Whether the upload crop of a frame would show a card or QR code that made no slate of it (one
+    the reader saw but could not decode); if so the student is told (``batch.card``)."""
+    if not any(c.get("in_crop") for c in rec.get("card") or []):
+        return False
+    findings.append(finding("card", "照片的上传区域内有拍摄号卡或二维码，不能作为上传照片。请不拿卡重拍。" if zh else
+                            "a shot-number card or QR code is inside the upload crop of this photo, so it cannot be uploaded. "
+                            "Photograph the student again without the card."))
+    return True
 
 
 def _choose(rels: list[str], by_rel: dict) -> tuple[str, list[str]]:

@@ -35,7 +35,7 @@ class CodeRead:
     """One QR code read in a frame."""
     text: str
     quad: np.ndarray  # 4×2 corners, px of the image given to :func:`read_codes`
-    stage: str  # work | half | crop | full: where it was decoded (the benchmark counts them)
+    stage: str  # work | half | crop | full: where it was decoded (the benchmark counts them); unread: seen, not decoded (text "")
 
     @property
     def card(self) -> CardText | None:
@@ -108,7 +108,8 @@ def _full_gray(source: str | bytes) -> np.ndarray | None:
 
 def read_codes(rgb: np.ndarray, path: str | os.PathLike | bytes | None = None) -> list[CodeRead]:
     """Every QR code read in ``rgb`` (H×W×3 uint8, the working image); ``path``: the same image's file
-    (its path or its bytes) at full resolution, decoded only to refine a code that was found but not read."""
+    (its path or its bytes) at full resolution, decoded only to refine a code that was found but not read.
+    A code found but read by no decoder is returned with ``text`` "" (stage ``unread``)."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     h, w = gray.shape
     k1 = min(1.0, LOOK_SHORT_SIDE / min(h, w))  # the first look never costs more than ~1000 px a side
@@ -123,6 +124,7 @@ def read_codes(rgb: np.ndarray, path: str | os.PathLike | bytes | None = None) -
         out = [CodeRead(t, q / k2, "half") for t, q in done]
         failed = [q / k2 for q in failed]
     full = None
+    unread: list[np.ndarray] = []
     for q in failed:
         if any(cv2.pointPolygonTest(r.quad.astype(np.float32), tuple(map(float, q.mean(0))), False) >= 0 for r in out):
             continue  # a second detection of a code already read
@@ -132,11 +134,13 @@ def read_codes(rgb: np.ndarray, path: str | os.PathLike | bytes | None = None) -
             out += [CodeRead(t, p + (x0, y0), "crop") for t, p in got]
             continue
         if path is None:
+            unread.append(q)
             continue
         if full is None:
             full = _full_gray(path if isinstance(path, (bytes, bytearray)) else os.fspath(path))
             if full is None:
                 path = None
+                unread.append(q)
                 continue
         k = full.shape[1] / w
         X0, Y0, X1, Y1 = _box(q * k, 0.35, full.shape[1], full.shape[0])
@@ -148,9 +152,14 @@ def read_codes(rgb: np.ndarray, path: str | os.PathLike | bytes | None = None) -
             s = 1.0
         got = _wechat_read(crop) or [(t, p) for t, p in _aruco_read(crop)[0]]
         out += [CodeRead(t, (p / s + (X0, Y0)) / k, "full") for t, p in got]
+        if not got:
+            unread.append(q)
+    # a code seen but not read: no slate, but a frame that would show it is not uploaded (the batch says so)
+    out += [CodeRead("", q, "unread") for q in unread if not any(
+        cv2.pointPolygonTest(r.quad.astype(np.float32), tuple(map(float, q.mean(0))), False) >= 0 for r in out)]
     seen, uniq = set(), []
     for r in out:
-        if r.text not in seen:
+        if not r.text or r.text not in seen:
             seen.add(r.text)
             uniq.append(r)
     return uniq
