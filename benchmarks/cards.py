@@ -30,11 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from support.cards import card_image, hold, jpeg_bytes, phone_image, portrait_canvas
-
-from photocheck.cards.payload import card_text
-from photocheck.cards.reader import read_codes
-from photocheck.io import load
+from photocheck.cards.payload import card_text  # noqa: E402
+from photocheck.cards.reader import read_codes  # noqa: E402
+from photocheck.io import load  # noqa: E402
+from support.cards import card_image, hold, jpeg_bytes, phone_image, portrait_canvas  # noqa: E402
 
 CONDITIONS = {  # name → (hold() arguments drawn per frame, phone?)
     "straight, 12 % of the width": (lambda r: {"width_frac": 0.12, "yaw": r.uniform(-10, 10), "pitch": r.uniform(-10, 10)}, False),

@@ -9,18 +9,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
-from support.cards import (
-    CARD_SHOOT,
-    CARD_SHOOT_FACES,
-    PHONE_CODE,
-    card_image,
-    hold,
-    jpeg_bytes,
-    make_card_shoot,
-    phone_image,
-    render_pages,
-)
-from support.compose import FACES
 
 from photocheck.batch.match import Frame, match
 from photocheck.batch.roster import Row
@@ -36,6 +24,18 @@ from photocheck.cards import (
 from photocheck.cards.reader import read_codes
 from photocheck.cli import main
 from photocheck.io import load
+from support.cards import (
+    CARD_SHOOT,
+    CARD_SHOOT_FACES,
+    PHONE_CODE,
+    card_image,
+    hold,
+    jpeg_bytes,
+    make_card_shoot,
+    phone_image,
+    render_pages,
+)
+from support.compose import FACES
 
 REPO = Path(__file__).resolve().parents[1]
 SHOOT_FRAMES = sorted(p for p in glob.glob(str(REPO / "samples/shoot/shots/DSC_*.JPG")) if not p.endswith("0424.JPG"))
@@ -357,7 +357,7 @@ def test_live_shoot_frame_by_frame_never_gives_a_frame_a_row_it_loses_later():
     assert [final[s][:2] for s in "12345"] == [("ok", "card")] * 3 + [("missing", "")] + [("ok", "card")]
     for n in range(1, len(seq) + 1):
         w = _who(run(seq[:n], True), rows)
-        for shot, (state, how, files) in w.items():
+        for shot, (_, _, files) in w.items():
             if files:
                 assert set(files) <= set(final[shot][2] or []), (n, shot, files)
         assert w["6"][0] == "missing" and w["6"][1] in ("later", "")  # never reached: waits, not reported
