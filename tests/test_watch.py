@@ -557,6 +557,7 @@ def test_a_card_frame_names_the_student_to_photograph_and_the_portrait_after_it_
             ("slate", "check", None, None, None, str(number)), cur
         assert any(why in r["message"] for r in cur["reasons"]), cur["reasons"]
         assert frame(st, name)["verdict"] == "check" and frame(st, name)["shot_no"] is None
+        assert st["next"]["shot_no"] == "3"  # still the student after the last one named (2)
 
 
 def test_the_state_carries_no_inline_thumbnails_and_is_sent_gzipped(watching):

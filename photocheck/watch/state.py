@@ -169,8 +169,13 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
     start = 0
     if current and current["kind"] == "slate" and current["shot_no"] is not None:
         nxt = {"shot_no": current["shot_no"], "student_id": current["student_id"], "name": current["name"]}
-    elif current and current["shot_no"] is not None:
-        start = next((i + 1 for i, s in enumerate(log_rows) if s["shot_no"] == current["shot_no"]), 0)
+    elif current:
+        # after the latest student named (for a frame no one was given or a card naming no row: the
+        # one before it; a card's student not photographed yet is still to come)
+        named = next((fr for fr in people[people.index(latest):] if fr["shot_no"] is not None), None)
+        if named is not None:
+            after = 0 if named["status"] == "slate" else 1
+            start = next((i + after for i, s in enumerate(log_rows) if s["shot_no"] == named["shot_no"]), 0)
     for s in [] if nxt else log_rows[start:] + log_rows[:start]:
         if s["status"] == "missing":
             nxt = {"shot_no": s["shot_no"], "student_id": s["student_id"], "name": s["name"]}
