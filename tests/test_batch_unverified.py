@@ -170,3 +170,24 @@ def test_name_only_log_labels_the_join_apart_from_the_match(tmp_path, blind):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "学号来源：按姓名匹配报名表" in html and "按顺序（未核实）" in html
     assert "<small>按姓名</small>" not in html
+
+
+def test_counts_that_disagree_with_no_evidence_anywhere_export_nothing_and_name_the_whole_shoot(tmp_path, blind):
+    """A student in the log who never came (an extra last row), no references, no times: nothing anchors
+    the order, so every row is a mismatch, nothing goes to upload/ or review/, and the problem says
+    where — the whole shoot — instead of starting with an empty place (': the photos show …')."""
+    r, log = blind
+    with open(log, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    extra = tmp_path / "log-one-more.csv"
+    with open(extra, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows + [["13", "2026013", "郑浩", "", "", "信息学院"][:len(rows[0])]])
+    out = seeded(tmp_path, r)
+    res = run_batch(SHOTS, extra, out, workers=1, progress=False, lang="en", settings=FAST)
+    assert {x["status"] for x in res.students if x["shot_no"]} == {"mismatch"} and res.exit_code == 1
+    assert outputs(out, "upload") == [] and outputs(out, "review") == []
+    amb = next(i for i in res.report["mismatches"] if i["kind"] == "ambiguous")
+    assert amb["message"].startswith("across the whole shoot: the photos show 12 people but the log has 13 students")
+    zh = run_batch(SHOTS, extra, out, workers=1, progress=False, lang="zh", settings=FAST)
+    amb = next(i for i in zh.report["mismatches"] if i["kind"] == "ambiguous")
+    assert amb["message"].startswith("整场拍摄：照片中有 12 人，记录中有 13 名学生")

@@ -371,6 +371,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         where = _between(rows, row_j(before) if before is not None else None,
                          row_j(after_row) if after_row is not None else None)
         if broken and order_only:
+            where = where if where[0] else ("整场拍摄", "across the whole shoot")  # no anchor on either side
             cand_subjects = [subj_i(st[1]) for st, *_ in run if st[0] in ("match", "extra")]
             cand_files = [f for si in cand_subjects for f in subjects[si].files]
             amb_rows = [row_j(st[2] if st[0] == "match" else st[1]) for st, *_ in run if st[0] in ("match", "miss")]
