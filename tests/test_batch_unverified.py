@@ -191,3 +191,27 @@ def test_counts_that_disagree_with_no_evidence_anywhere_export_nothing_and_name_
     zh = run_batch(SHOTS, extra, out, workers=1, progress=False, lang="zh", settings=FAST)
     amb = next(i for i in zh.report["mismatches"] if i["kind"] == "ambiguous")
     assert amb["message"].startswith("整场拍摄：照片中有 12 人，记录中有 13 名学生")
+
+
+def test_a_file_named_for_one_shot_that_shows_another_students_face_is_not_uploaded(tmp_path, blind):
+    """Staff fixing a shot by hand copy the wrong camera file: shot 4's photo saved as 003.jpg. Shot 3
+    has no reference photo, so its own reference cannot contradict the name; but the face is shot 4's
+    student's (reference similarity ≈ 0.9). The name must not win over that: shot 3 is a mismatch
+    that says whose face it is, and no upload or review file carries shot 3's student number."""
+    r, log = blind
+    shots = tmp_path / "shots"
+    shutil.copytree(SHOTS, shots)
+    shutil.copy(SHOTS / "DSC_0416.JPG", shots / "003.jpg")  # DSC_0416 is shot 4's student
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for p in REFS.iterdir():
+        if p.stem != "2026003":
+            shutil.copy(p, refs / p.name)
+    out = seeded(tmp_path, r)
+    res = run_batch(shots, log, out, workers=1, references=refs, progress=False, lang="en", settings=FAST)
+    s3 = by_shot(res)["3"]
+    assert (s3["file"], s3["matched_by"], s3["status"]) == ("003.jpg", "file_name", "mismatch")
+    msg = next(f["message"] for f in s3["findings"] if f["rule"] == "batch.identity")
+    assert "shot 4" in msg and "003.jpg" in msg
+    assert "2026003.jpg" not in outputs(out, "upload") + outputs(out, "review")
+    assert not any(x["status"] == "ok" and x["file"] == "003.jpg" for x in res.students)

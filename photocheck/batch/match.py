@@ -307,9 +307,13 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         _, sim, _, verdict = full_cost.evidence(si, j)
         rm = result_rows[j]
         rm.subject, rm.how, rm.similarity = si, "file_name", sim
+        other = None if verdict == "confirmed" else _looks_like(subjects[si], j, refs, ident["same_person"])
         if verdict == "contradicted":
             rm.state = "mismatch"
             rm.issues.append(_identity_issue(rows[j], subjects[si], sim))
+        elif other is not None:  # the name says row j, the face says another row's student: a slip when renaming
+            rm.state = "mismatch"
+            rm.issues.append(_named_other_issue(rows[j], rows[other[0]], subjects[si], other[1]))
         else:
             rm.state = "ok"
 
@@ -513,6 +517,26 @@ def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dic
         return None, []
     rivals = [o for t, o, _ in tried[1:] if t - total < tcfg["offset_margin"]]
     return off, rivals
+
+
+def _looks_like(s: Subject, j: int, refs: dict[int, np.ndarray], same_person: float) -> tuple[int, float] | None:
+    """(row, similarity) of the other row whose student's reference this subject's face matches best,
+    when it is at least ``same_person``; None otherwise. A row whose own reference is missing cannot
+    contradict a photo, but another row's reference can say whose face it is."""
+    if s.embedding is None:
+        return None
+    best = max(((k, float(np.max(ref @ s.embedding))) for k, ref in refs.items() if k != j), key=lambda t: t[1], default=None)
+    return best if best is not None and best[1] >= same_person else None
+
+
+def _named_other_issue(row: Row, other: Row, s: Subject, sim: float) -> Issue:
+    files = ", ".join(s.files)
+    return Issue("identity", [row.shot_no, other.shot_no], s.files,
+                 f"按拍摄号 {row.shot_no} 命名的照片（{files}）与拍摄号 {other.shot_no} 学生的参考照片相符（相似度 {sim:.2f}），"
+                 f"不是拍摄号 {row.shot_no} 的学生，未导出。请核对文件名后重新运行。",
+                 f"the photo named for shot {row.shot_no} ({files}) matches the reference photo of shot {other.shot_no}'s "
+                 f"student (similarity {sim:.2f}), so it is not shot {row.shot_no}'s student; nothing is exported for it. "
+                 "Check the file name and run again.")
 
 
 def _identity_issue(row: Row, s: Subject, sim: float | None) -> Issue:
