@@ -24,12 +24,14 @@ def finding(kind: str, msg: str, status: str = "fail", value=None) -> dict:
 
 def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref_files, cfg, lang,
                  shots, log, references, registration: Registration | None = None,
-                 joins: list[RowJoin] | None = None, trust_order: bool = False) -> tuple[dict, dict]:
+                 joins: list[RowJoin] | None = None, trust_order: bool = False,
+                 open_end: bool = False) -> tuple[dict, dict]:
     """(records by file name, the report dict). ``joins``: what :func:`photocheck.batch.join.join_log`
     decided per log row, when a registration form was given; rows it left unresolved are settled by
     the face here, or reported with their candidates. A row matched by order only (no face, time or
     file-name evidence) is ``unverified``; ``trust_order`` (the operator checked the shoot) lets it be
-    ``ok`` with ``order_trusted`` set, and the report says so."""
+    ``ok`` with ``order_trusted`` set, and the report says so. ``open_end``: a shoot still going
+    (``photocheck watch``): rows not reached yet are not missing (:func:`photocheck.batch.match.match`)."""
     zh = lang == "zh"
     recs = {}
     for f in files:  # the record is keyed by content; the name is today's name of the file
@@ -91,7 +93,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
                 refs[j] = embs[0] if len(embs) == 1 else np.stack(embs)
             else:
                 ref_missing.append(row.shot_no)
-    m = match(frames, roster.rows, refs, cfg)
+    m = match(frames, roster.rows, refs, cfg, open_end)
     issues = m.issues + issues
 
     by_rel = {r["rel"]: r for r in candidates}

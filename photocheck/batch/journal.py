@@ -25,6 +25,9 @@ class Journal:
         self.staged = state_dir / "staged"
         self.lang = lang
         self.records: dict[str, dict] = {}
+        #: reads that failed this run (the file moved, was deleted or locked): in memory only, and not
+        #: "done" — a rescan that finds the bytes again analyses them; the report says why if not
+        self.unread: dict[str, dict] = {}
         state_dir.mkdir(parents=True, exist_ok=True)
         self.staged.mkdir(exist_ok=True)
         if self.path.exists():

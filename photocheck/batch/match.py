@@ -143,21 +143,33 @@ def estimate_offset(t_s: list[float | None], t_r: list[float | None], tol: float
 
 
 class _Cost:
-    def __init__(self, subjects, rows, refs, offset, cfg):
+    """The cost of each pairing under one clock offset. Every (subject, row) pair is worked out once
+    (``parts`` is asked for the same pair by matches and swaps); the similarities, which no offset
+    changes, are shared by the costs of one matching (``sims``): ``photocheck watch`` matches the
+    whole shoot again after every frame."""
+
+    def __init__(self, subjects, rows, refs, offset, cfg, sims: dict | None = None):
         self.s, self.r, self.refs, self.offset, self.cfg = subjects, rows, refs, offset, cfg
+        self.sims = {} if sims is None else sims
+        self._parts: dict[tuple[int, int], tuple] = {}
 
     def parts(self, i: int, j: int) -> tuple[float, float, float | None, float | None, str | None, str | None]:
         """(identity cost, time cost, similarity, time residual, identity state, time state) of
         subject i as row j's student photographed in row j's slot."""
+        got = self._parts.get((i, j))
+        if got is None:
+            got = self._parts[(i, j)] = self._parts_of(i, j)
+        return got
+
+    def _parts_of(self, i: int, j: int) -> tuple[float, float, float | None, float | None, str | None, str | None]:
         ident, tcfg, al = self.cfg["identity"], self.cfg["time"], self.cfg["alignment"]
         s, row = self.s[i], self.r[j]
         c_id = c_t = 0.0
         sim = res = id_state = t_state = None
-        ref = self.refs.get(j)  # one reference, or a row of them when the row may be one of several students
-        if ref is not None and s.embedding is not None:
-            sim = float(np.max(ref @ s.embedding))
+        sim = self.sim(i, j)  # against one reference, or the best of several when the row may be one of several students
+        if sim is not None:
             hi, lo = ident["same_person"], ident["different_person"]
-            c_id = al["identity_weight"] * float(np.clip((hi - sim) / (hi - lo), 0.0, 1.0))
+            c_id = al["identity_weight"] * min(max((hi - sim) / (hi - lo), 0.0), 1.0)
             id_state = "same" if sim >= hi else "different" if sim <= lo else "unsure"
         if self.offset is not None and s.seconds is not None and row.seconds is not None:
             res = s.seconds - row.seconds - self.offset
@@ -165,6 +177,51 @@ class _Cost:
             c_t = min(al["time_cost_max"], abs(res) / (2 * tol))
             t_state = "fits" if abs(res) <= tol else "off"
         return c_id, c_t, sim, res, id_state, t_state
+
+    def sim(self, i: int, j: int) -> float | None:
+        """Similarity of subject i to row j's reference (None without one): one dot product per pair."""
+        ref, emb = self.refs.get(j), self.s[i].embedding
+        if ref is None or emb is None:
+            return None
+        sim = self.sims.get((i, j))
+        if sim is None:
+            d = ref @ emb  # one reference: a number; several: the best of them
+            sim = self.sims[(i, j)] = float(d if d.ndim == 0 else np.max(d))
+        return sim
+
+    def matrices(self, band: int, n_r: int) -> tuple[np.ndarray, np.ndarray]:
+        """(match costs, swap costs) of every subject × row within ``band`` of the diagonal, as
+        arrays: the same numbers as :meth:`evidence` and :meth:`swap_cost` (the same float
+        operations in the same order, element-wise), for the alignment's inner loop."""
+        ident, tcfg, al = self.cfg["identity"], self.cfg["time"], self.cfg["alignment"]
+        n_s = len(self.s)
+        key = ("identity", band, n_r)  # no clock offset changes it: shared by the costs of one matching
+        if key not in self.sims:
+            hi, lo, w = ident["same_person"], ident["different_person"], al["identity_weight"]
+            has_id = np.zeros((n_s + 1, n_r + 1), bool)
+            sim = np.zeros((n_s + 1, n_r + 1))
+            for i in range(n_s):
+                for j in range(max(0, i - band - 2), min(n_r, i + band + 3)):
+                    v = self.sim(i, j)
+                    if v is not None:
+                        sim[i, j], has_id[i, j] = v, True
+            self.sims[key] = (np.where(has_id, w * np.minimum(np.maximum((hi - sim) / (hi - lo), 0.0), 1.0), 0.0),
+                              has_id)
+        c_id, has_id = self.sims[key]
+        c_t = np.zeros((n_s + 1, n_r + 1))
+        has_t = np.zeros((n_s + 1, n_r + 1), bool)
+        if self.offset is not None:
+            ts = np.array([np.nan if s.seconds is None else s.seconds for s in self.s] + [np.nan])
+            tr = np.array([np.nan if r.seconds is None else r.seconds for r in self.r[:n_r]] + [np.nan])
+            res = ts[:, None] - tr[None, :] - self.offset
+            has_t = ~np.isnan(res)
+            tol = tcfg["log_tolerance_s"]
+            c_t = np.where(has_t, np.minimum(al["time_cost_max"], np.abs(np.nan_to_num(res)) / (2 * tol)), 0.0)
+        match = c_id + c_t + np.where(~has_id & ~has_t, al["unverified_match"], 0.0)
+        swap = np.full((n_s + 1, n_r + 1), math.inf)
+        # swap (i, j): subject i as row j+1's student, i+1 as row j's, in the slots of rows j, j+1
+        swap[:-1, :-1] = (c_id[:-1, 1:] + c_id[1:, :-1]) + c_t[:-1, :-1] + c_t[1:, 1:] + al["swap_penalty"]
+        return match, swap
 
     def swap_cost(self, i: int, j: int) -> float:
         """Subjects i, i+1 are the students of rows j+1, j, photographed in the slots of rows j, j+1."""
@@ -191,47 +248,62 @@ class _Cost:
         return cost, sim, res, verdict
 
 
-def _align(cost: _Cost, n_s: int, n_r: int, cfg) -> tuple[list[tuple], float]:
+def _align(cost: _Cost, n_s: int, n_r: int, cfg, open_end: bool = False) -> tuple[list[tuple], float]:
     """Minimum-cost monotone alignment. Returns (steps, total cost); steps: ("match", i, j) | ("miss", j) | ("extra", i) |
-    ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j."""
+    ("swap", i, j) meaning subject i ↔ row j+1 and subject i+1 ↔ row j | ("later", j). ``open_end``: the shoot
+    is still going, so the rows after the last one aligned cost nothing: they are ("later", j), not missing."""
     al = cfg["alignment"]
     miss, extra = al["missing_row"], al["extra_subject"]
-    band = int(al["band"]) + abs(n_s - n_r)
+    n_log = n_r
+    band = int(al["band"])
+    if open_end:  # the end is free: the path stays within the band, and rows beyond it are not reached yet
+        n_r = min(n_r, n_s + band)
+    else:  # the path must end in the corner
+        band += abs(n_s - n_r)
     INF = math.inf
     F = np.full((n_s + 1, n_r + 1), INF)
-    back: dict[tuple[int, int], tuple] = {}
     F[0, 0] = 0.0
-    c = {}
-
-    def cm(i, j):
-        if (i, j) not in c:
-            c[(i, j)] = cost.evidence(i, j)[0]
-        return c[(i, j)]
-
+    match_c, swap_c = (m.tolist() for m in cost.matrices(band, n_r))
+    rows = [[INF] * (n_r + 1) for _ in range(n_s + 1)]  # F as lists: the loop reads single cells
+    rows[0][0] = 0.0
+    moves = [[0] * (n_r + 1) for _ in range(n_s + 1)]  # 1 match, 2 miss, 3 extra, 4 swap
     for i in range(n_s + 1):
+        cur, mv = rows[i], moves[i]
+        up = rows[i - 1] if i else None
+        up2 = rows[i - 2] if i >= 2 else None
+        mc = match_c[i - 1] if i else None
+        sc = swap_c[i - 2] if i >= 2 else None
         for j in range(max(0, i - band), min(n_r, i + band) + 1):
             if i == 0 and j == 0:
                 continue
-            best, move = INF, None
-            if i and j and F[i - 1, j - 1] < INF:  # match first: ties prefer matching in order
-                v = F[i - 1, j - 1] + cm(i - 1, j - 1)
+            best, move = INF, 0
+            if i and j and up[j - 1] < INF:  # match first: ties prefer matching in order
+                v = up[j - 1] + mc[j - 1]
                 if v < best - 1e-9:
-                    best, move = v, ("match", i - 1, j - 1)
-            if j and F[i, j - 1] + miss < best - 1e-9:
-                best, move = F[i, j - 1] + miss, ("miss", j - 1)
-            if i and F[i - 1, j] + extra < best - 1e-9:
-                best, move = F[i - 1, j] + extra, ("extra", i - 1)
-            if i >= 2 and j >= 2 and F[i - 2, j - 2] < INF:
-                v = F[i - 2, j - 2] + cost.swap_cost(i - 2, j - 2)
+                    best, move = v, 1
+            if j and cur[j - 1] + miss < best - 1e-9:
+                best, move = cur[j - 1] + miss, 2
+            if i and up[j] + extra < best - 1e-9:
+                best, move = up[j] + extra, 3
+            if i >= 2 and j >= 2 and up2[j - 2] < INF:
+                v = up2[j - 2] + sc[j - 2]
                 if v < best - 1e-9:
-                    best, move = v, ("swap", i - 2, j - 2)
-            F[i, j] = best
-            back[(i, j)] = move
-    total = float(F[n_s, n_r])
-    steps = []
-    i, j = n_s, n_r
+                    best, move = v, 4
+            cur[j] = best
+            mv[j] = move
+    F = np.array(rows)
+    end = n_r
+    if open_end:
+        # rows after the end are not reached yet and cost nothing; ending before row n_s makes
+        # some subjects strangers, which the closed alignment would pay for with a missing row each
+        # too — so it is paid here as well, and a stranger is no cheaper live than at the end
+        short = np.maximum(0, n_s - np.arange(n_r + 1))
+        end = int(np.argmin(F[n_s, :] + miss * short))
+    total = float(F[n_s, end])
+    steps = [("later", k) for k in range(n_log - 1, end - 1, -1)]
+    i, j = n_s, end
     while i or j:
-        m = back[(i, j)]
+        m = (None, ("match", i - 1, j - 1), ("miss", j - 1), ("extra", i - 1), ("swap", i - 2, j - 2))[moves[i][j]]
         steps.append(m)
         if m[0] == "match":
             i, j = i - 1, j - 1
@@ -256,9 +328,12 @@ def _between(rows: list[Row], j_before: int | None, j_after: int | None) -> tupl
     return "", ""
 
 
-def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict) -> MatchResult:
+def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg: dict,
+          open_end: bool = False) -> MatchResult:
     """Assign frames (with faces, not duplicates) to log rows. ``refs``: row index → reference embedding,
-    or a stack of them for a row whose student is one of several (its similarity is the highest)."""
+    or a stack of them for a row whose student is one of several (its similarity is the highest).
+    ``open_end``: the shoot is still going (``photocheck watch``): the rows after the last one the
+    frames reach are not photographed *yet* (``how`` "later", no issue), not missing."""
     from .roster import _shot_key
 
     ident, tcfg = cfg["identity"], cfg["time"]
@@ -297,8 +372,9 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
     sub_rows = [rows[j] for j in free_rows]
     sub_refs = {k: refs[j] for k, j in enumerate(free_rows) if j in refs}
     free = [subjects[i] for i in free_subj]
-    offset, rivals = choose_offset(free, sub_rows, sub_refs, cfg)
-    cost = _Cost(free, sub_rows, sub_refs, offset, cfg)
+    sims: dict = {}  # subject × row similarities, the same under every clock offset tried
+    offset, rivals = choose_offset(free, sub_rows, sub_refs, cfg, sims=sims, open_end=open_end)
+    cost = _Cost(free, sub_rows, sub_refs, offset, cfg, sims)
 
     # named subjects: checked against the reference, never moved
     full_cost = _Cost(subjects, rows, refs, None, cfg)
@@ -318,12 +394,12 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             rm.state = "ok"
 
     assigned_subjects: set[int] = set(range(first_free))
-    steps, _ = _align(cost, len(free_subj), len(sub_rows), cfg)
+    steps, _ = _align(cost, len(free_subj), len(sub_rows), cfg, open_end)
 
     # matches that an almost-as-good clock offset would make differently are not trusted
     stable = None
     for off in rivals:
-        other, _ = _align(_Cost(free, sub_rows, sub_refs, off, cfg), len(free_subj), len(sub_rows), cfg)
+        other, _ = _align(_Cost(free, sub_rows, sub_refs, off, cfg, sims), len(free_subj), len(sub_rows), cfg, open_end)
         pairs = {(st[1], st[2]) for st in other if st[0] == "match"}
         stable = pairs if stable is None else stable & pairs
 
@@ -440,8 +516,11 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
             issues.append(iss)
 
     # missing rows: issues were attached; collect them globally
+    later = {row_j(st[1]) for st, *_ in info if st[0] == "later"}
+    for j in later:
+        result_rows[j].how = "later"
     for j, rm in enumerate(result_rows):
-        if rm.state == "missing" and not any(i.kind == "missing" for i in rm.issues):
+        if rm.state == "missing" and j not in later and not any(i.kind == "missing" for i in rm.issues):
             rm.issues.append(Issue("missing", [rows[j].shot_no], [],
                                    f"没有找到拍摄号 {rows[j].shot_no} 的照片。", f"no photo found for shot {rows[j].shot_no}."))
         for iss in rm.issues:
@@ -462,7 +541,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                                 f"{w[0]}拍摄的这个人不在记录中（{', '.join(subjects[si].files)}）。请确认其身份，补登记录后重新运行。",
                                 f"a person not in the log was photographed {w[1]} ({', '.join(subjects[si].files)}). Find out who it is, add them to the log and run again."))
 
-    if len(free_subj) != len(sub_rows):
+    if len(free_subj) != len(sub_rows) - len(later):
         issues.insert(0, Issue("count", [], [],
                                f"照片中有 {len(free_subj)} 人，记录中有 {len(sub_rows)} 名学生（不含按拍摄号命名的照片）。",
                                f"the photos show {len(free_subj)} people but the log has {len(sub_rows)} students (not counting files named by shot number)."))
@@ -484,7 +563,8 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
     return MatchResult(subjects, result_rows, unassigned, issues, offset, notes)
 
 
-def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dict) -> tuple[float | None, list[float]]:
+def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dict,
+                  sims: dict | None = None, open_end: bool = False) -> tuple[float | None, list[float]]:
     """(offset, rivals): the camera clock's offset from the log's, or None when the times cannot be
     used, and the other offsets that explain the shoot almost as well.
 
@@ -501,8 +581,8 @@ def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dic
     cands = offset_candidates([s.seconds for s in subjects], [r.seconds for r in rows], tol)
     tried = []
     for off in cands:
-        cost = _Cost(subjects, rows, refs, off, cfg)
-        steps, total = _align(cost, len(subjects), len(rows), cfg)
+        cost = _Cost(subjects, rows, refs, off, cfg, sims)
+        steps, total = _align(cost, len(subjects), len(rows), cfg, open_end)
         fits = 0
         for st in steps:
             if st[0] == "match":

@@ -65,13 +65,44 @@ def list_files(root: str | os.PathLike, exclude: str | os.PathLike | None = None
     return sorted(out, key=lambda p: natural_key(os.path.relpath(p, root).replace(os.sep, "/")))
 
 
+def classify(path: str, rel: str, size: int, digest: str, head: bytes) -> ScannedFile:
+    """What kind of file this is, from its size, extension and first bytes."""
+    ext = Path(path).suffix.lower()
+    if size == 0:
+        return ScannedFile(path, rel, size, digest, "unreadable", Said("empty file (0 bytes)", "空文件（0 字节）", "empty"))
+    if ext in RAW_EXT:
+        return ScannedFile(path, rel, size, digest, "not_image",
+                           Said("camera RAW file: use the camera's JPEG", "相机 RAW 文件：请使用相机导出的 JPEG", "raw"))
+    if not _is_image_head(head):
+        return ScannedFile(path, rel, size, digest, "not_image", Said("not an image file", "不是图片文件", "not_image"))
+    return ScannedFile(path, rel, size, digest, "image")
+
+
+def mark_duplicates(files: list[ScannedFile]) -> list[ScannedFile]:
+    """Mark byte-identical images: of identical files, the one nearest the top folder (then first
+    by name) is kept, the others get ``duplicate_of``. ``files`` are changed in place and returned."""
+    first_by_hash: dict[str, str] = {}
+    for f in files:
+        f.duplicate_of = None
+    for f in sorted((f for f in files if f.kind == "image"), key=lambda f: keep_order(f.rel)):
+        if f.sha256 in first_by_hash:
+            f.duplicate_of = first_by_hash[f.sha256]
+        else:
+            first_by_hash[f.sha256] = f.rel
+    return files
+
+
+def rel_name(path: str, root: str) -> str:
+    """A file's name in every report: its path under SHOTS_DIR with "/" separators."""
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
 def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> list[ScannedFile]:
     """Classify every file: image / not_image / unreadable, and mark byte-identical copies."""
     root = os.path.abspath(root)
     files = []
-    first_by_hash: dict[str, str] = {}
     for p in list_files(root, exclude):  # natural order of relative paths
-        rel = os.path.relpath(p, root).replace(os.sep, "/")
+        rel = rel_name(p, root)
         try:
             size = os.path.getsize(p)
             digest, head = _hash(p)
@@ -79,24 +110,8 @@ def scan(root: str | os.PathLike, exclude: str | os.PathLike | None = None) -> l
             files.append(ScannedFile(p, rel, 0, None, "unreadable", Said(f"cannot read: {e.strerror or e}",
                                                                          f"无法读取：{e.strerror or e}", "cannot_read")))
             continue
-        ext = Path(p).suffix.lower()
-        if size == 0:
-            f = ScannedFile(p, rel, size, digest, "unreadable", Said("empty file (0 bytes)", "空文件（0 字节）", "empty"))
-        elif ext in RAW_EXT:
-            f = ScannedFile(p, rel, size, digest, "not_image",
-                            Said("camera RAW file: use the camera's JPEG", "相机 RAW 文件：请使用相机导出的 JPEG", "raw"))
-        elif not _is_image_head(head):
-            f = ScannedFile(p, rel, size, digest, "not_image", Said("not an image file", "不是图片文件", "not_image"))
-        else:
-            f = ScannedFile(p, rel, size, digest, "image")
-        files.append(f)
-    # of identical files, the one nearest the top folder (then first by name) is kept
-    for f in sorted((f for f in files if f.kind == "image"), key=lambda f: keep_order(f.rel)):
-        if f.sha256 in first_by_hash:
-            f.duplicate_of = first_by_hash[f.sha256]
-        else:
-            first_by_hash[f.sha256] = f.rel
-    return files
+        files.append(classify(p, rel, size, digest, head))
+    return mark_duplicates(files)
 
 
 #: what file managers, browsers and chat apps add to a copied file's name (Windows, macOS, Linux

@@ -16,6 +16,7 @@ from .check import check_cmd
 from .fix import fix_cmd
 from .rules import rules_cmd
 from .serve import serve_cmd
+from .watch import watch_cmd
 
 
 @click.group()
@@ -29,3 +30,4 @@ main.add_command(rules_cmd)
 main.add_command(fix_cmd)
 main.add_command(batch_cmd)
 main.add_command(serve_cmd)
+main.add_command(watch_cmd)
