@@ -215,3 +215,15 @@ def test_a_file_named_for_one_shot_that_shows_another_students_face_is_not_uploa
     assert "shot 4" in msg and "003.jpg" in msg
     assert "2026003.jpg" not in outputs(out, "upload") + outputs(out, "review")
     assert not any(x["status"] == "ok" and x["file"] == "003.jpg" for x in res.students)
+
+
+@pytest.mark.parametrize("name", ["DSC_0012.JPG", "_DSC0012.JPG", "DSC00012.JPG", "DSCF0012.JPG", "DSCN0012.JPG", "_MG_0012.JPG",
+                                  "IMG_0012.JPG", "IMG_20260610_0012.jpg", "20260610_093012.jpg", "P1000012.JPG",
+                                  "SAM_0012.JPG", "IMGP0012.JPG", "DJI_0012.JPG", "100_0012.JPG", "card12/DSC_0412.JPG"])
+def test_a_camera_counter_that_equals_a_shot_number_is_no_evidence(name):
+    """Only a file staff named by shot number (`012.jpg`) can make a match ok without a face or a
+    time; a camera's own counter that happens to equal a shot number must stay 'by order'."""
+    from photocheck.batch.scan import shot_from_name
+
+    assert shot_from_name(name, {str(k) for k in range(1, 1000)}) is None
+    assert shot_from_name("card12/012.jpg", {"12"}) == "12"
