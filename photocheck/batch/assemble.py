@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .baseline import Frame as SessionFrame
+from .baseline import judge_session, session_words
 from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle
@@ -97,6 +99,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     issues = m.issues + issues
 
     by_rel = {r["rel"]: r for r in candidates}
+    session_found, session_notes = _session_findings(candidates, cfg)
     students = []
     taken = {rj.student.student_id for rj in joins or [] if rj.student}
     for j, (row, rm) in enumerate(zip(roster.rows, m.rows)):
@@ -116,10 +119,13 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             findings += pick_lang([f for f in rec["findings"] if f["status"] not in ("pass", "skip")], lang)
             seen_rules = {f["rule"] for f in findings}
             findings += pick_lang([f for f in rec.get("upload_findings", []) if f["rule"] not in seen_rules], lang)
+            findings += session_words(session_found.get(chosen, []), lang)
             for rel in [chosen] + retakes:
                 file_status[rel] = {"status": "used" if rel == chosen else "retake", "shot_no": row.shot_no}
             entry["thumbnail"] = rec.get("thumb")
-            photo_ok = bool(rec.get("ok") and rec.get("upload_ok"))
+            # a clear session fault (the flash did not fire…) is a retake, like a failed rule: no upload
+            session_fail = any(f["status"] == "fail" for f in session_found.get(chosen, []))
+            photo_ok = bool(rec.get("ok") and rec.get("upload_ok")) and not session_fail
             entry["photo_ok"] = photo_ok
             if rm.state == "unverified" and not trust_order:
                 status = "unverified"  # whose photo this is was never checked: not ok, whatever the rules say
@@ -159,7 +165,8 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         students.append({"shot_no": None, "student_id": None, "name": None, "status": "unmatched", "file": chosen,
                          "retakes": retakes, "output": None, "thumbnail": rec.get("thumb"), "matched_by": None, "similarity": None,
                          "findings": [finding(kind.kind if kind else "unmatched",
-                                               (kind.zh if zh else kind.en) if kind else ("未匹配到任何学生" if zh else "not matched to any student"))]})
+                                               (kind.zh if zh else kind.en) if kind else ("未匹配到任何学生" if zh else "not matched to any student"))]
+                         + session_words(session_found.get(chosen, []), lang)})
 
     file_list = []
     for f in files:
@@ -198,6 +205,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     for f in file_list:
         fcounts[f["status"]] = fcounts.get(f["status"], 0) + 1
     notes = list(roster.notes) + (registration.notes if registration else []) + list(m.notes)
+    notes += [Said(en, zh_, "session_too_small") for zh_, en in session_notes]
     if ref_missing:
         notes.append(Said(f"no usable reference photo for shot(s) {', '.join(ref_missing)}",
                           f"拍摄号 {'、'.join(ref_missing)} 没有可用的参考照片", "no_reference_photo"))
@@ -220,6 +228,14 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         report["roster"] = _roster_summary(registration, joins)
         report["summary"]["not_photographed"] = len(report["roster"]["not_photographed"])
     return by_rel, report
+
+
+def _session_findings(records: list[dict], cfg) -> tuple[dict[str, list[dict]], list[tuple[str, str]]]:
+    """The session rules (:mod:`.baseline`) over the readable frames: findings by file, notes."""
+    if "session" not in cfg:
+        return {}, []
+    frames = [SessionFrame(r["rel"], bool(r.get("ok")), r.get("session")) for r in records if r.get("session")]
+    return judge_session(frames, cfg["session"]) if frames else ({}, [])
 
 
 _SAME_BYTES = Said("same bytes", "文件相同", "same_bytes")

@@ -128,6 +128,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     from ..export import export_upload
     from ..io import load
     from ..spec import load_spec
+    from .session import session_measures
 
     data, digest, read_error = read_source(source, rel)
     rec: dict = {"v": RECORD_VERSION, "sha256": digest or sha256, "rel": rel, "experimental": experimental}
@@ -162,6 +163,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
+    rec["session"] = session_measures(a, image_bytes)  # what the lights and camera set: the session rules read it
     if rep_ok and a.face is not None:
         data = export_upload(image_bytes, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
