@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import Frame as SessionFrame
-from .baseline import judge_session, session_words
+from .baseline import Frame as SessionFrame, judge_session, session_words
 from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle

@@ -8,8 +8,8 @@ import string
 from pathlib import Path
 
 from .assemble import finding
-from .bilingual import Said, say
 from .atomic import atomic_write, inside
+from .bilingual import Said, say
 from .errors import BatchUsageError
 from .journal import Journal
 from .match import Issue
