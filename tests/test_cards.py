@@ -91,6 +91,37 @@ def test_pdf_pages_and_codes_decode_to_their_numbers(per_page):
     assert {c.session for c in read} == {"S1"}
 
 
+def test_chinese_lines_print_without_any_font_of_the_viewer(monkeypatch):
+    """A print shop's RIP or a minimal Linux has no Chinese font: the card's instruction must still
+    be on the page. No PDF font may be registered for it (a system font may be absent, a CID font is
+    left to the viewer), and the rendered card shows ink where the line is."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from photocheck.cards.pdf import CARD_ZH, card_boxes
+
+    def no_fonts(*_a, **_k):
+        raise AssertionError("the card registered a PDF font for its Chinese line")
+
+    monkeypatch.setattr(pdfmetrics, "registerFont", no_fonts)
+    pdf = cards_pdf([7], "S1")
+    assert b"STSong" not in pdf
+    px = 8  # px/mm ≈ 200 dpi
+    page = render_pages(pdf, px)[0].mean(axis=2)
+    box = card_boxes(4)[0]
+    below = box.h - box.qr_side
+    top = page.shape[0] - round((box.y + below * 0.14 + 3.2) * px)  # the line: baseline + one character up
+    bottom = page.shape[0] - round((box.y + below * 0.14 - 1.0) * px)
+    line = page[top:bottom, round(box.x * px):round((box.x + box.w) * px)]
+    inked = (line < 128).any(axis=0)
+    assert inked.sum() > 0.5 * line.shape[1], "the Chinese line is blank"
+    # and the shipped font has every character the card draws (a missing one renders as nothing)
+    from photocheck.cards.pdf import _zh_font
+
+    font = _zh_font(40)
+    notdef = bytes(font.getmask("\ue000"))
+    assert not {ch for ch in CARD_ZH if not ch.isspace() and bytes(font.getmask(ch)) == notdef}
+
+
 # --- reading cards as a camera sees them -------------------------------------------------------
 
 @pytest.mark.parametrize("kw", [{"width_frac": 0.12, "yaw": 40, "pitch": 10}, {"width_frac": 0.07, "yaw": -15},

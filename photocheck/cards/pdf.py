@@ -1,6 +1,7 @@
 """Printable A4 sheets of shot-number cards: QR code, the number in large digits, cut marks, one line
 of instructions in Chinese. Vector output (reportlab draws the QR modules as filled rectangles, so
-the code is sharp at any printer resolution); the QR matrix comes from segno.
+the code is sharp at any printer resolution); the QR matrix comes from segno. The Chinese lines are
+600 dpi pictures drawn from the shipped font, so they print without any font of the viewer.
 
 Sizes (docs/accuracy.md, "Shot-number cards"): at the default 4 cards a page each card is 91 × 134 mm
 and its QR symbol 70 mm wide, 2.4–2.8 mm a module (version 3 / 2). A card held at chest height in a
@@ -63,39 +64,44 @@ def qr_matrix(text: str) -> list[list[bool]]:
     return [[bool(v) for v in row] for row in qr.matrix]
 
 
-#: TrueType Chinese fonts of Windows and Linux desktops, embedded (as a subset) when one is found
-CJK_FONTS = ("C:/Windows/Fonts/simhei.ttf", "C:/Windows/Fonts/msyh.ttc", "C:/Windows/Fonts/simsun.ttc",
-             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-             "/usr/share/fonts/truetype/arphic/uming.ttc")
+#: 600 dpi: the Chinese lines are pictures this sharp (a printer's own resolution; the strokes of a
+#: 3 mm character stay smooth under a loupe)
+ZH_DPI = 600
+FOOTER = "photocheck 拍摄号卡 v1"
+#: every character the card draws in Chinese (make_font.py puts them into the shipped font)
+CARD_ZH = INSTRUCTION + FOOTER + "  ·  场次 "
 
 
-def _register_fonts() -> str:
-    """The font of the Chinese line: a system TrueType font embedded as a subset when there is one
-    (the PDF then prints the same everywhere), else Adobe's STSong-Light, which PDF viewers supply
-    themselves (Acrobat, Chrome and Edge do; a viewer without Chinese fonts leaves the line blank —
-    the QR code and the digits need no font of the system)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfbase.ttfonts import TTFont
+def _zh_font(px: int):
+    """The shipped CJK subset (photocheck/fonts/labels-sc.otf) at ``px`` pixels."""
+    from importlib import resources
 
-    names = pdfmetrics.getRegisteredFontNames()
-    if "photocheck-zh" in names:
-        return "photocheck-zh"
-    for path in CJK_FONTS:
-        if os.path.isfile(path):
-            try:
-                pdfmetrics.registerFont(TTFont("photocheck-zh", path, subfontIndex=0))
-                return "photocheck-zh"
-            except Exception:  # noqa: BLE001, S112 — a font reportlab cannot embed (CFF outlines): try the next
-                continue
-    if "STSong-Light" not in names:
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
+    from PIL import ImageFont
+
+    data = resources.files("photocheck").joinpath("fonts/labels-sc.otf").read_bytes()
+    return ImageFont.truetype(io.BytesIO(data), px)
 
 
-def _draw_card(c, box: CardBox, number: int, session: str, zh_font: str) -> None:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+def _draw_zh_line(c, text: str, cx: float, base: float, size: float, grey: int = 0) -> None:
+    """``text`` centred on ``cx`` with its baseline at ``base`` (mm), ``size`` mm high, as a 600 dpi
+    grey picture drawn from the shipped font. A PDF font would be either a system font (none on a
+    minimal Linux) or a CID font the viewer supplies (a print shop's RIP or a viewer without Chinese
+    fonts leaves the line blank); reportlab cannot embed the shipped OTF (CFF outlines), so the line
+    is a picture: the same everywhere, and identical lines are stored once in the file."""
+    from PIL import Image, ImageDraw
+    from reportlab.lib.utils import ImageReader
 
+    px_mm = ZH_DPI / 25.4
+    font = _zh_font(max(8, round(size * px_mm)))
+    ascent, descent = font.getmetrics()
+    w = int(font.getlength(text)) + 2
+    img = Image.new("L", (w, ascent + descent), 255)
+    ImageDraw.Draw(img).text((1, 0), text, font=font, fill=grey)
+    w_mm, h_mm = img.width / px_mm, img.height / px_mm
+    c.drawImage(ImageReader(img), (cx - w_mm / 2) * MM, (base - descent / px_mm) * MM, w_mm * MM, h_mm * MM)
+
+
+def _draw_card(c, box: CardBox, number: int, session: str) -> None:
     mat = qr_matrix(card_text(number, session))
     n = len(mat)
     side = box.qr_side
@@ -123,14 +129,11 @@ def _draw_card(c, box: CardBox, number: int, session: str, zh_font: str) -> None
     base = box.y + below * 0.30
     c.drawCentredString((box.x + box.w / 2) * MM, base * MM, digits)
     # one line of instructions, and what the card is
-    zh_pt = min(3.2 * MM, box.w * 0.92 * MM / max(1.0, stringWidth(INSTRUCTION, zh_font, 1)))
-    c.setFont(zh_font, zh_pt)
-    c.drawCentredString((box.x + box.w / 2) * MM, (box.y + below * 0.14) * MM, INSTRUCTION)
-    foot = f"photocheck 拍摄号卡 v1{'  ·  场次 ' + session if session else ''}"
-    c.setFont(zh_font, min(zh_pt, 2.4 * MM))
-    c.setFillColorRGB(0.35, 0.35, 0.35)
-    c.drawCentredString((box.x + box.w / 2) * MM, (box.y + below * 0.05) * MM, foot)
-    c.setFillColorRGB(0, 0, 0)
+    zh_mm = min(3.2, box.w * 0.92 / max(1.0, _zh_font(100).getlength(INSTRUCTION) / 100))
+    cx = box.x + box.w / 2
+    _draw_zh_line(c, INSTRUCTION, cx, box.y + below * 0.14, zh_mm)
+    foot = f"{FOOTER}{'  ·  场次 ' + session if session else ''}"
+    _draw_zh_line(c, foot, cx, box.y + below * 0.05, min(zh_mm, 2.4), grey=89)
 
 
 def _cut_marks(c, box: CardBox) -> None:
@@ -155,11 +158,10 @@ def cards_pdf(numbers: list[int], session: str | None = None, per_page: int = 4)
     c = canvas.Canvas(buf, pagesize=(PAGE_W * MM, PAGE_H * MM), invariant=1)  # invariant: same input, same bytes
     c.setTitle(f"photocheck 拍摄号卡 {numbers[0]}–{numbers[-1]}" if numbers else "photocheck")
     c.setCreator("photocheck")
-    zh_font = _register_fonts()
     boxes = card_boxes(per_page)
     for k, number in enumerate(numbers):
         box = boxes[k % per_page]
-        _draw_card(c, box, number, label, zh_font)
+        _draw_card(c, box, number, label)
         _cut_marks(c, box)
         if k % per_page == per_page - 1 and k != len(numbers) - 1:
             c.showPage()

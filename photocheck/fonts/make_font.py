@@ -3,8 +3,9 @@
 The annotated PNG (``check --annotate``, the page's picture) labels its lines with the rule's title
 in the run's language; OpenCV draws ASCII only, and a Windows laptop or a server may have no CJK
 font, so a small subset ships with the package (~100 KB instead of the 16 MB font). It holds ASCII,
-the punctuation below and every character of the rules' Chinese titles and messages; run this
-again after adding a rule (tests/test_annotate.py fails when a title has a character it lacks).
+the punctuation below, every character of the rules' Chinese titles and messages and the lines of
+the shot-number cards (photocheck/cards/pdf.py draws them with it); run this again after adding a
+rule (tests/test_annotate.py fails when a title has a character it lacks) or changing a card's text.
 
     pip install fonttools; apt-get install fonts-noto-cjk   # or any copy of NotoSansCJK-Regular.ttc / NotoSansCJKsc-Regular.otf
     python photocheck/fonts/make_font.py [path/to/NotoSansCJK-Regular.ttc]
@@ -25,9 +26,10 @@ EXTRA = "：；，。、（）【】《》“”‘’—–…·×÷±≥≤≠
 
 def wanted_text() -> str:
     sys.path.insert(0, str(HERE.parents[1]))
+    from photocheck.cards.pdf import CARD_ZH
     from photocheck.rules import all_rules
 
-    chars = {chr(c) for c in range(0x20, 0x7F)} | set(EXTRA)
+    chars = {chr(c) for c in range(0x20, 0x7F)} | set(EXTRA) | set(CARD_ZH)
     for r in all_rules():
         chars |= set(r.title[0] if isinstance(r.title, tuple) else str(r.title))
         for zh_en in (r.messages or {}).values():
@@ -62,6 +64,7 @@ def main(src: str = DEFAULT) -> None:
         elif rec.nameID == 3:
             rec.string = "photocheck-labels-sc;subset of Noto Sans CJK SC Regular"
     out = HERE / "labels-sc.otf"
+    font.recalcTimestamp = False  # keep the source's date: the same source gives the same bytes (README's sha256)
     font.save(out)
     print(f"{out}: {out.stat().st_size} bytes, {len(wanted_text())} characters")
 
