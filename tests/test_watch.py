@@ -591,3 +591,16 @@ def test_the_state_carries_no_inline_thumbnails_and_is_sent_gzipped(watching):
     assert "Content-Encoding" not in plain_h and gz_h["Content-Encoding"] == "gzip" and gz_h["Vary"] == "Accept-Encoding"
     assert json.loads(gzip.decompress(gz)) == json.loads(plain) and len(gz) < len(plain) / 3
     assert "Content-Encoding" not in get("gzip;q=0, identity")[0]
+
+
+def test_a_photo_matched_by_order_only_asks_to_look_at_the_screen_not_at_batch_folders(watching):
+    """Without references, times or cards the page says 请核对 and why; at the camera no review/ or
+    upload/ folder exists yet, so the reason points at the photo on screen (the batch's report keeps
+    its folder wording, tests/test_batch_unverified.py)."""
+    live, shots = watching(references=None)
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    st = wait_for(live, judged("DSC_0412.JPG"))
+    cur = st["current"]
+    assert (cur["shot_no"], cur["verdict"]) == ("1", "check")
+    msg = next(r["message"] for r in cur["reasons"] if r["rule"] == "batch.unverified")
+    assert "屏幕上的照片" in msg and "review/" not in msg and "upload/" not in msg

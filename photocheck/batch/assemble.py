@@ -151,7 +151,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
         if rj is not None:
             status = _join_verdict(rj, entry, status, findings, issues, lang)
         if status == "unverified":
-            findings.append(_unverified_finding(row.shot_no, entry["photo_ok"], lang))
+            findings.append(_unverified_finding(row.shot_no, entry["photo_ok"], lang, open_end))
         elif rm.state == "unverified" and status in ("ok", "failed"):  # --trust-order: the operator vouches for the order
             entry["order_trusted"] = True
             findings.append(finding("unverified", "按拍摄顺序对应，未经人脸、时间或拍摄号核实；因使用了 --trust-order，按顺序处理。" if zh else
@@ -251,15 +251,22 @@ _NO_FACE = Said("no face", "没有检测到人脸", "no_face")
 _STATUS_ORDER = {"ok": 0, "unverified": 1, "failed": 2, "mismatch": 3, "missing": 4, "unmatched": 5}
 
 
-def _unverified_finding(shot_no: str, photo_ok: bool, lang: str) -> dict:
-    """Why a row matched by order only is not ok, and what would verify it."""
+def _unverified_finding(shot_no: str, photo_ok: bool, lang: str, live: bool = False) -> dict:
+    """Why a row matched by order only is not ok, and what would verify it. ``live`` (the watch's
+    page at the camera): no folder is written yet and the photo is on the screen beside the text."""
     if lang == "zh":
-        where = "照片合格，已放入 review/（未放入 upload/），请对照缩略图目视确认是否本人。" if photo_ok else "请对照缩略图目视确认是否本人。"
+        if live:
+            where = ("照片合格。" if photo_ok else "") + "请看一眼屏幕上的照片是不是本人。"
+        else:
+            where = "照片合格，已放入 review/（未放入 upload/），请对照缩略图目视确认是否本人。" if photo_ok else "请对照缩略图目视确认是否本人。"
         msg = (f"未核实：这张照片只是按拍摄顺序对应到拍摄号 {shot_no}，没有人脸、时间或拍摄号证据，可能是别人。{where}"
                "要核实：用 --references 提供学籍照片、在记录中填写扫码时间，或拍摄时手持拍摄号卡。")
     else:
-        where = ("The photo passes and is in review/ (not upload/): confirm by eye that it is this student. " if photo_ok
-                 else "Confirm by eye against the thumbnail that it is this student. ")
+        if live:
+            where = ("The photo passes. " if photo_ok else "") + "Look at the photo on screen: is it this student? "
+        else:
+            where = ("The photo passes and is in review/ (not upload/): confirm by eye that it is this student. " if photo_ok
+                     else "Confirm by eye against the thumbnail that it is this student. ")
         msg = (f"unverified: this photo was given to shot {shot_no} by shooting order only, with no face, time or shot-number "
                f"evidence; it may be someone else. {where}"
                "To verify: give --references (enrollment photos), log times, or shot-number cards in the photos.")
