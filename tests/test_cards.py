@@ -81,6 +81,13 @@ def test_cli_writes_pdf_and_refuses_bad_input(tmp_path):
 
 # --- the printed PDF ---------------------------------------------------------------------------
 
+@pytest.mark.parametrize("cmd", ["cards", "watch", "batch"])
+def test_help_reads_as_plain_text(cmd):
+    """--help is what a newcomer reads first: no reStructuredText markup from the docstrings."""
+    out = CliRunner().invoke(main, [cmd, "--help"]).output
+    assert "Usage:" in out and "``" not in out and ":func:" not in out
+
+
 @pytest.mark.parametrize("per_page", [4, 6])
 def test_pdf_pages_and_codes_decode_to_their_numbers(per_page):
     numbers = list(range(1, 14))

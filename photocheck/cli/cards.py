@@ -26,7 +26,7 @@ from .output import say
 @options.lang()
 def cards_cmd(numbers, out, first, last, session, per_page, force, lang):
     """Write a printable A4 PDF of shot-number cards, one per shot number in RANGE
-    (``1-300``, ``7``, ``1-20,25``; or --from/--to).
+    (1-300, 7, 1-20,25; or --from/--to).
 
     Each card has a QR code saying which shot number it is (and the session label), the number in
     large digits, cut marks and one line of instructions. Hand a card out with the shot number at
