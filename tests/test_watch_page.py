@@ -308,6 +308,26 @@ def test_english_from_the_language_button(page):
     assert page.get_attribute("html", "data-lang") == "zh"
 
 
+def test_count_numbers_stand_level_when_an_english_label_wraps(browser, watch):
+    """At 1024×768 in English "Photographed" breaks over two lines: its number must still stand level
+    with the others of its row, or the eye reads the row as two different things."""
+    pg = browser.new_page(viewport={"width": 1024, "height": 768})
+    try:
+        pg.goto(watch.url)
+        pg.wait_for_function("() => document.body.dataset.version", timeout=30_000)
+        pg.click("#lang")
+        tiles = pg.evaluate("""() => [...document.querySelectorAll('.counts dl > div')].map(d => ({
+            top: Math.round(d.getBoundingClientRect().top), label: d.querySelector('dt').getBoundingClientRect().height,
+            num: Math.round(d.querySelector('dd').getBoundingClientRect().bottom)}))""")
+    finally:
+        pg.close()
+    rows: dict[int, set[int]] = {}
+    for t in tiles:
+        rows.setdefault(t["top"], set()).add(t["num"])
+    assert max(t["label"] for t in tiles) > 1.5 * min(t["label"] for t in tiles)  # a label did wrap: the case is tested
+    assert all(max(nums) - min(nums) <= 1 for nums in rows.values()), tiles
+
+
 def test_a_lost_connection_is_shown(page, watch):
     # last in this module: stops the server
     watch.stop()
