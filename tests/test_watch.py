@@ -604,3 +604,23 @@ def test_a_photo_matched_by_order_only_asks_to_look_at_the_screen_not_at_batch_f
     assert (cur["shot_no"], cur["verdict"]) == ("1", "check")
     msg = next(r["message"] for r in cur["reasons"] if r["rule"] == "batch.unverified")
     assert "屏幕上的照片" in msg and "review/" not in msg and "upload/" not in msg
+
+
+def test_under_trust_order_a_retake_lists_only_what_a_new_photo_fixes(tmp_path):
+    """--trust-order adds the batch's note "matched by order, processed by order because of
+    --trust-order" to every row; at the camera the operator chose it, and under 重拍 it read as one
+    more reason to retake. The blink frame (shot 3) lists the closed eyes and nothing else."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    live = LiveBatch(prepare(shots, LOG, tmp_path / "out", trust_order=True), FAST)
+    live.start()
+    try:
+        for name in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG"):
+            shutil.copyfile(SHOTS / name, shots / name)
+        st = wait_for(live, judged("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG"))
+    finally:
+        live.stop()
+    cur = st["current"]
+    assert (cur["shot_no"], cur["verdict"]) == ("3", "retake")
+    assert [r["rule"] for r in cur["reasons"]] == ["eyes.open"], cur["reasons"]
+    assert frame(st, "DSC_0412.JPG")["verdict"] == "ok"  # the order is trusted: no 请核对 for it

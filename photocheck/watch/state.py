@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 #: batch file statuses that are frames of someone (others are copies, non-images, slates)
 FRAME_STATUSES = ("used", "retake", "unmatched", "unreadable")
 _ORDER = {"error": 0, "fail": 1, "warn": 2}
+#: the batch's note on a row matched by order under --trust-order: the operator chose it when starting
+#: watch; under 重拍 it read like one more reason to retake
+_TRUSTED_ORDER = ("batch.unverified", "warn")
 
 
 def frame_id(rel: str) -> str:
@@ -59,7 +62,7 @@ def student_verdict(status: str | None) -> str:
 def problems(findings: list[dict]) -> list[dict]:
     """The findings a person must act on, worst first, as ``{"rule", "status", "message"}``."""
     out = [{"rule": f["rule"], "status": f["status"], "message": f.get("message") or ""}
-           for f in findings if f.get("status") in _ORDER]
+           for f in findings if f.get("status") in _ORDER and (f["rule"], f["status"]) != _TRUSTED_ORDER]
     return sorted(out, key=lambda p: _ORDER[p["status"]])
 
 
