@@ -129,6 +129,23 @@ def test_chinese_lines_print_without_any_font_of_the_viewer(monkeypatch):
     assert not {ch for ch in CARD_ZH if not ch.isspace() and bytes(font.getmask(ch)) == notdef}
 
 
+@pytest.mark.parametrize("per_page", [1, 2, 4, 6, 8])
+def test_number_instruction_and_footer_never_overlap(per_page):
+    """Under the code, three separate lines of ink: the number, the Chinese instruction, the footer
+    (at 8 a page they once ran into each other)."""
+    from photocheck.cards.pdf import card_boxes
+
+    px = 12  # px/mm ≈ 300 dpi
+    page = render_pages(cards_pdf([88], "SPRING-26", per_page), px)[0].mean(axis=2)
+    box = card_boxes(per_page)[0]
+    below = box.h - box.qr_side
+    rows = page[page.shape[0] - round((box.y + below) * px):page.shape[0] - round(box.y * px),
+                round((box.x + 2) * px):round((box.x + box.w - 2) * px)]
+    inked = (rows < 160).any(axis=1)
+    bands = int(inked[0]) + int(np.count_nonzero(inked[1:] & ~inked[:-1]))
+    assert bands == 3, f"{bands} lines of ink under the code at {per_page} a page"
+
+
 # --- reading cards as a camera sees them -------------------------------------------------------
 
 @pytest.mark.parametrize("kw", [{"width_frac": 0.12, "yaw": 40, "pitch": 10}, {"width_frac": 0.07, "yaw": -15},

@@ -121,19 +121,24 @@ def _draw_card(c, box: CardBox, number: int, session: str) -> None:
                 col = end
             else:
                 col += 1
-    # the number, as large as the space under the code allows
+    # bottom up: footer, instruction, then the number, as large as the space left under the code allows;
+    # sizes scale with that space so that 6 or 8 cards a page do not overlap their lines
     below = box.h - side  # mm under the QR area
-    digits = str(number)
-    size_pt = min(below * 0.55 / 0.72, box.w * 0.9 / (0.556 * len(digits))) * MM  # Helvetica-Bold: caps 0.72 em, digits 0.556 em
-    c.setFont("Helvetica-Bold", size_pt)
-    base = box.y + below * 0.30
-    c.drawCentredString((box.x + box.w / 2) * MM, base * MM, digits)
-    # one line of instructions, and what the card is
-    zh_mm = min(3.2, box.w * 0.92 / max(1.0, _zh_font(100).getlength(INSTRUCTION) / 100))
     cx = box.x + box.w / 2
-    _draw_zh_line(c, INSTRUCTION, cx, box.y + below * 0.14, zh_mm)
+    zh_mm = min(3.2, below * 0.11, box.w * 0.92 / max(1.0, _zh_font(100).getlength(INSTRUCTION) / 100))
+    foot_mm = min(zh_mm * 0.75, 2.4)
+    foot_base = max(below * 0.05, 1.0)
+    zh_base = max(below * 0.14, foot_base + foot_mm + 0.3 * zh_mm)
+    base = max(below * 0.30, zh_base + zh_mm + 1.0)
+    digits = str(number)
+    cap = min(below * 0.55, below * 0.95 - base)  # Helvetica-Bold: caps 0.72 em, digits 0.556 em
+    size_pt = min(cap / 0.72, box.w * 0.9 / (0.556 * len(digits))) * MM
+    c.setFont("Helvetica-Bold", size_pt)
+    c.drawCentredString(cx * MM, (box.y + base) * MM, digits)
+    # one line of instructions, and what the card is
+    _draw_zh_line(c, INSTRUCTION, cx, box.y + zh_base, zh_mm)
     foot = f"{FOOTER}{'  ·  场次 ' + session if session else ''}"
-    _draw_zh_line(c, foot, cx, box.y + below * 0.05, min(zh_mm, 2.4), grey=89)
+    _draw_zh_line(c, foot, cx, box.y + foot_base, foot_mm, grey=89)
 
 
 def _cut_marks(c, box: CardBox) -> None:
