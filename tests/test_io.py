@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import photocheck
-from photocheck.jpeg import estimate_quality, jpeg_layout
+from photocheck.jpeg import jpeg_layout
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "upload" / "london_005.jpg"
 
