@@ -8,6 +8,9 @@ back as soon as it is free: ~4,700 page faults per camera original, 10–15 ms o
 peak memory stays what it was (measured: peak RSS 295 MB either way); only the return of that
 peak to the system waits until the process ends.
 
+Only photocheck's own processes call it (the command line, batch and page workers); importing
+photocheck or calling ``check()`` leaves a host program's allocator as it is.
+
 >>> from photocheck.heap import keep_freed_memory
 >>> keep_freed_memory()  # on Linux with glibc; False on Windows and macOS  # doctest: +SKIP
 True

@@ -245,9 +245,6 @@ def get_models() -> Models:
     global _models
     with _models_lock:
         if _models is None:
-            from .heap import keep_freed_memory
-
-            keep_freed_memory()  # a process that analyses photos reuses its arrays' memory
             _models = Models()
             atexit.register(_models.close)
         return _models
