@@ -225,6 +225,23 @@ def test_log_rows_added_during_the_shoot_are_read_and_a_half_saved_log_keeps_the
     assert not any("之前" in n for n in st["notes"])
 
 
+def test_a_frame_taken_just_after_its_row_was_scanned_is_matched_to_it_at_once(watching, tmp_path):
+    # the code reader appends the row and the shutter follows a second later: the frame's first
+    # verdict must already know the row (not 请核对 · 未匹配 until the next rescan of the folder)
+    lines = LOG.read_text(encoding="utf-8-sig").splitlines()
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    live, shots = watching(log=log, options=Options(settle=0.5, timeout=2.5, rescan=60))
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    wait_for(live, judged("DSC_0412.JPG"))
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(lines[2] + "\n")
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "tmpfileQa21xy")
+    os.replace(shots / "tmpfileQa21xy", shots / "DSC_0413.JPG")
+    st = wait_for(live, judged("DSC_0413.JPG"), timeout=20)
+    assert (frame(st, "DSC_0413.JPG")["status"], frame(st, "DSC_0413.JPG")["shot_no"]) == ("used", "2")
+
+
 # -- the HTTP API ------------------------------------------------------------------------------------
 
 def test_api_serves_state_thumbnails_and_an_event_within_a_second_of_each_verdict(watching):

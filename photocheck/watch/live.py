@@ -221,11 +221,14 @@ class LiveBatch:
             self._wake.clear()
             try:
                 changed = self.error is not None
-                if self.clock() - last_scan >= self.opt.rescan:
+                rescan = self.clock() - last_scan >= self.opt.rescan
+                if rescan:
                     last_scan = self.clock()
                     changed |= self._rescan()
-                    changed |= self._reload_log()
                 changed |= self._step_all()
+                # the log is looked at on every turn, just before publishing: the code reader appends
+                # a row a second before the shutter, and the frame must not be shown unmatched meanwhile
+                changed |= self._reload_log(retry=rescan)
                 if changed:
                     self.error = None
                     self._publish()
@@ -429,9 +432,11 @@ class LiveBatch:
                 out.append("gone")
         return tuple(out)
 
-    def _reload_log(self) -> bool:
+    def _reload_log(self, retry: bool = False) -> bool:
+        """Read the log (and the form) again if either changed on disk (two stats: cheap enough for
+        every turn), or, with ``retry``, if the last read failed (a lock goes away without a change)."""
         stats = self._input_stats()
-        if stats == self._log_stat:
+        if stats == self._log_stat and not (retry and self.log_note):
             return False
         self._log_stat = stats
         before = (self.inputs.log_rows, self.inputs.registration, self.inputs.joins)
@@ -446,7 +451,6 @@ class LiveBatch:
                              if self.inputs.lang == "zh" else
                              f"the log cannot be read right now ({msg}); still using the {n} rows read before. "
                              "It is read again once it is saved.")
-            self._log_stat = ("retry",)  # try again at the next rescan
         return True
 
     # -- publishing -------------------------------------------------------------------------------
