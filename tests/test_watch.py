@@ -242,6 +242,46 @@ def test_a_frame_taken_just_after_its_row_was_scanned_is_matched_to_it_at_once(w
     assert (frame(st, "DSC_0413.JPG")["status"], frame(st, "DSC_0413.JPG")["shot_no"]) == ("used", "2")
 
 
+def test_watch_starts_before_the_first_student_has_scanned(tmp_path, monkeypatch):
+    # the operator starts watch before the first student: the code reader's log has its header only
+    from click.testing import CliRunner
+
+    from photocheck.cli import watch as cli_watch
+
+    lines = LOG.read_text(encoding="utf-8-sig").splitlines()
+    log = tmp_path / "log.csv"
+    log.write_text(lines[0] + "\n", encoding="utf-8")
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    seen = {}
+
+    class Server:  # the page's server, replaced by the shoot: runs until "Ctrl+C"
+        def __init__(self, app):
+            self.live = app.live
+
+        def run(self):
+            live = self.live
+            wait_for(live, lambda st: st["version"] >= 1)
+            shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")  # shot before the scan reached the log
+            seen["before"] = frame(wait_for(live, judged("DSC_0412.JPG")), "DSC_0412.JPG")
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(lines[1] + "\n")
+            st = wait_for(live, lambda st: frame(st, "DSC_0412.JPG")["shot_no"] == "1", timeout=20)
+            seen["after"], seen["notes"] = frame(st, "DSC_0412.JPG"), st["notes"]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cli_watch, "make_server", lambda app, host, port: Server(app))
+    monkeypatch.setattr(cli_watch, "bound_port", lambda server: 8765)
+    res = CliRunner().invoke(cli_watch.watch_cmd, [str(shots), "--log", str(log), "--out", str(tmp_path / "out"),
+                                                   "--no-browser", "--timeout", "2"])
+    assert res.exit_code == 0 and res.exception is None, res.output
+    assert seen["before"]["status"] == "unmatched" and seen["before"]["student_id"] is None  # no student guessed
+    assert seen["after"]["status"] == "used" and seen["after"]["student_id"] == "2026001"
+    assert not any("数据行" in n for n in seen["notes"])
+
+
 # -- the HTTP API ------------------------------------------------------------------------------------
 
 def test_api_serves_state_thumbnails_and_an_event_within_a_second_of_each_verdict(watching):
