@@ -196,6 +196,42 @@ def test_files_written_as_tethering_tools_write_them_get_one_verdict_each(watchi
         "DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG", "DSC_0416.JPG"]  # SHOTS_DIR only read
 
 
+def test_the_current_student_stays_while_a_frame_is_rewritten_and_when_an_older_copy_times_out(watching):
+    # the operator's "current" must not jump back to the previous student while digiCamControl
+    # rewrites the new frame, nor to an older truncated copy judged at its time-out
+    live, shots = watching()
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    wait_for(live, judged("DSC_0412.JPG"))
+    cut = (SHOTS / "DSC_0413.JPG").read_bytes()
+    (shots / "DSC_0411.JPG").write_bytes(cut[: len(cut) // 2])  # a copy that stopped: never completes
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "DSC_0413.JPG")  # the next student's frame
+    wait_for(live, lambda st: judged("DSC_0413.JPG")(st) and st["current"]["frame_id"] == frame(st, "DSC_0413.JPG")["id"])
+    states: list[dict] = []
+    rec = threading.Thread(target=_record_states, args=(live, states), daemon=True)
+    rec.start()
+    final = with_exif_artist(cut, "Studio A")
+    with open(shots / "DSC_0413.JPG", "wb") as fh:  # the plugin rewrites it, in pieces
+        for k in range(0, len(final), len(final) // 4 + 1):
+            fh.write(final[k:k + len(final) // 4 + 1])
+            fh.flush()
+            time.sleep(0.4)
+    st = wait_for(live, lambda st: shows_bytes(live, st, "DSC_0413.JPG", final) and judged("DSC_0411.JPG")(st), timeout=30)
+    assert frame(st, "DSC_0411.JPG")["status"] == "unreadable"
+    time.sleep(0.5)
+    for state in [*states, live.snapshot().state]:
+        assert frame(state, "DSC_0413.JPG")["shot_no"] == "2", frame(state, "DSC_0413.JPG")
+        assert state["current"]["shot_no"] == "2", state["current"]
+
+
+def _record_states(live: LiveBatch, out: list[dict]) -> None:
+    v = live.snapshot().version
+    while not live.stopped:
+        snap = live.wait_change(v, 0.5)
+        if snap.version != v:
+            out.append(snap.state)
+        v = snap.version
+
+
 def _record_unreadable(live: LiveBatch, out: set[str]) -> None:
     v = 0
     while not live.stopped:
