@@ -66,10 +66,9 @@ MORE_OTHER = ("deepface__img11.jpg", "openface__adams.jpg", "deepface__img45.jpg
 def sessions() -> dict[str, dict]:
     """name → {"setup": Setup, "frames": [(frame id, photo path, skin-tone group, sex or None)]}.
     ``london_other_light``: the London faces in the other studio (its light, its backdrop)."""
+    from benchmarks.cases_heldout import BASES
     from support import session_frames as S
     from support.compose import IMAGES, london, london_info
-
-    from benchmarks.cases_heldout import BASES
 
     info = london_info()
     lon = [(f"{fid}_{e}", str(london(fid, e)), info[fid]["face_eth"], info[fid]["face_gender"])

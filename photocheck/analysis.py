@@ -390,7 +390,9 @@ class Analysis:
         patch = cv2.copyMakeBorder(rgb[y0:y1, x0:x1], y0 - oy if y0 > oy else 0, max(0, oy + side - y1),
                                    x0 - ox if x0 > ox else 0, max(0, ox + side - x1), cv2.BORDER_REPLICATE)
         k = HAIR_SIDE / max(patch.shape[:2])
-        small = cv2.resize(patch, (HAIR_SIDE, HAIR_SIDE), interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR)
+        # bilinear down to half size (no aliasing, as _resize_long): a camera original's ~560 px
+        # head square costs a fifth of an arbitrary-ratio area resize
+        small = cv2.resize(patch, (HAIR_SIDE, HAIR_SIDE), interpolation=cv2.INTER_AREA if k < 0.5 else cv2.INTER_LINEAR)
         prob = self._models.hair_mask(small)
         sq = Rect(float(min(ox, x0)), float(min(oy, y0)), float(patch.shape[1]), float(patch.shape[0]))
         return _mask_into_frame(prob, sq, self.frame, (w, h), outside=0.0)

@@ -98,7 +98,12 @@ def read_bytes(path: str | os.PathLike) -> bytes:
             if st.st_size > MAX_FILE_BYTES:
                 mb = st.st_size // 2**20
                 raise _fail(name, "too_large", f"文件过大（{mb} MB）", f"file too large ({mb} MB)")
-            return fh.read(MAX_FILE_BYTES + 1)
+            # read(n) allocates n bytes up front: asking for the file's size (+1, to notice a file
+            # still growing, then the rest) instead of 200 MB saves ~2 ms per camera file
+            data = fh.read(st.st_size + 1)
+            if len(data) > st.st_size:
+                data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+            return data
     except PhotoError:
         raise
     except PermissionError:
@@ -209,6 +214,70 @@ def _from_bytes(data: bytes, name: str, ext: str | None, work_short_side: int) -
     dpi = im.info.get("dpi")
     dpi = (float(dpi[0]), float(dpi[1])) if dpi else None
     short = min(w, h)
+    fast = None
+    if fmt == "JPEG" and short > 2 * work_short_side:
+        k = work_short_side / short
+        fast = reduced_jpeg(data, im, layout, (int(w * k + 0.999), int(h * k + 0.999)))
+    if fast is not None:
+        rgb_im: Image.Image | None = None
+        rgb = fast
+        if orientation != 1:  # rare for a tethered camera: the general path below rotates PIL images
+            rgb_im = Image.fromarray(fast)
+    else:
+        rgb_im = _decode(im, name, layout, fmt, short, w, h, work_short_side)
+    if rgb_im is not None:
+        if orientation != 1:
+            try:
+                rgb_im.info["exif"] = b""
+                rgb_im = ImageOps.exif_transpose(_with_orientation(rgb_im, orientation))
+            except Exception:
+                notes.append("exif_orientation_failed")
+        rgb = np.asarray(rgb_im, dtype=np.uint8)
+    if orientation in (5, 6, 7, 8):
+        w, h = h, w
+    if min(rgb.shape[:2]) > 2 * work_short_side:  # non-JPEG large files: same working size as JPEG
+        import cv2
+
+        k = work_short_side / min(rgb.shape[:2])
+        rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
+    return LoadedImage(
+        name=name, rgb=np.ascontiguousarray(rgb), width=w, height=h, format=fmt, mode=mode,
+        size_bytes=len(data), extension=ext, dpi=dpi, quality=quality,
+        layout=layout if fmt == "JPEG" else None, exif_time=when, orientation=orientation, notes=tuple(notes),
+    )
+
+
+def reduced_jpeg(data: bytes, im: Image.Image, layout: JpegLayout | None, request: tuple[int, int]) -> np.ndarray | None:
+    """A plain JPEG decoded by OpenCV at the reduced scale (1/2, 1/4, 1/8) Pillow's
+    ``im.draft("RGB", request)`` would pick: the same libjpeg DCT scaling, pixel for pixel the same
+    image (stored orientation, RGB), in 55–70 % of Pillow's time (a 24 MP camera file at 1/4: ~40
+    instead of ~56 ms of CPU; at 1/2: ~50 instead of ~85). Only for a complete YCbCr/RGB file
+    without an ICC profile (everything else goes through Pillow and ``_to_srgb``); None when it
+    does not apply, when no reduction is asked for, or when OpenCV cannot decode the file (then
+    Pillow decides what is wrong). ``im`` is the opened, not yet loaded, Pillow image of ``data``."""
+    if im.mode != "RGB" or im.info.get("icc_profile") or layout is None or not layout.complete or layout.arithmetic:
+        return None
+    import cv2
+
+    w, h = im.size
+    rw, rh = max(1, request[0]), max(1, request[1])
+    scale = min(w // rw, h // rh)  # the scale PIL.JpegImagePlugin.draft picks: 8, 4, 2 or 1
+    s = next((c for c in (8, 4, 2) if scale >= c), 1)
+    if s == 1:
+        return None
+    flag = {8: cv2.IMREAD_REDUCED_COLOR_8, 4: cv2.IMREAD_REDUCED_COLOR_4, 2: cv2.IMREAD_REDUCED_COLOR_2}[s]
+    try:
+        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error:
+        return None
+    if bgr is None or bgr.ndim != 3 or bgr.shape[:2] != (-(-h // s), -(-w // s)):
+        return None
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _decode(im: Image.Image, name: str, layout: JpegLayout | None, fmt: str | None, short: int, w: int, h: int,
+            work_short_side: int) -> Image.Image:
+    """Pillow's decode (draft mode for large JPEGs), converted to 8-bit sRGB."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -226,25 +295,7 @@ def _from_bytes(data: bytes, name: str, ext: str | None, work_short_side: int) -
         if "truncated" in msg or (layout is not None and not layout.complete):
             raise _fail(name, "truncated", "图片文件不完整（被截断或损坏），请重新导出或重新拷贝", "the image file is truncated or damaged; export or copy it again") from None
         raise _fail(name, "corrupt", f"图片数据损坏：{msg}", f"image data is corrupt: {msg}") from None
-    if orientation != 1:
-        try:
-            rgb_im.info["exif"] = b""
-            rgb_im = ImageOps.exif_transpose(_with_orientation(rgb_im, orientation))
-        except Exception:
-            notes.append("exif_orientation_failed")
-    rgb = np.asarray(rgb_im, dtype=np.uint8)
-    if orientation in (5, 6, 7, 8):
-        w, h = h, w
-    if min(rgb.shape[:2]) > 2 * work_short_side:  # non-JPEG large files: same working size as JPEG
-        import cv2
-
-        k = work_short_side / min(rgb.shape[:2])
-        rgb = cv2.resize(rgb, (round(rgb.shape[1] * k), round(rgb.shape[0] * k)), interpolation=cv2.INTER_AREA)
-    return LoadedImage(
-        name=name, rgb=np.ascontiguousarray(rgb), width=w, height=h, format=fmt, mode=mode,
-        size_bytes=len(data), extension=ext, dpi=dpi, quality=quality,
-        layout=layout if fmt == "JPEG" else None, exif_time=when, orientation=orientation, notes=tuple(notes),
-    )
+    return rgb_im
 
 
 def _with_orientation(im: Image.Image, orientation: int) -> Image.Image:

@@ -102,6 +102,7 @@ def test_beauty_filter_fails_retouch_and_the_natural_photo_passes(originals, fid
     assert bea.value < nat.value * 0.7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["bilateral", "freqsep"])
 def test_phone_beauty_mode_is_flagged_and_the_same_camera_pipeline_without_it_passes(method):
     # 062: the darkest London skin; the control goes through the very same noise, camera JPEG and

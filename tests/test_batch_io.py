@@ -36,7 +36,7 @@ def test_title_rows_above_the_header_are_skipped(tmp_path):
 
 
 def test_xlsx_log_with_english_headers(tmp_path):
-    openpyxl = pytest.importorskip("openpyxl")
+    import openpyxl  # a dependency of photocheck (XLSX rosters), always there
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["Shot No", "Student ID", "Name", "Room"])
@@ -48,11 +48,26 @@ def test_xlsx_log_with_english_headers(tmp_path):
         ("1", "2026001", "Wang Fang", {"Room": "A1"}), ("2", "2026002", "Li Na", {"Room": "A2"})]
 
 
+def test_a_footer_typed_into_the_shot_number_column_is_skipped_not_refused(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["拍摄号", "学号", "姓名"])
+    ws.append([1, 2026001, "王芳"])
+    ws.append(["制表人：王老师"])
+    ws.append(["合计 1 人"])
+    wb.save(tmp_path / "log.xlsx")
+    r = read_roster(tmp_path / "log.xlsx")
+    assert [x.shot_no for x in r.rows] == ["1"]
+    assert sum("制表人" in n or "合计" in n for n in r.notes) == 2  # said, not silently dropped
+
+
 @pytest.mark.parametrize("text, says", [
     ("学号,姓名\n1,a\n", "no shot-number column"),
     ("拍摄号,院系\n1,a\n", "needs a student_id"),
     ("拍摄号,学号\n1,2026001\n01,2026002\n", "duplicate shot numbers: 01 (lines 2, 3)"),
     ("拍摄号,学号\n1,2026001\n,2026002\n", "line 3 has no shot number"),
+    ("拍摄号,学号,姓名\n1,2026001,a\n2,,\n", "line 3 (shot 2) has neither student id nor name"),
     ("拍摄号,学号,时间\n1,2026001,noon\n", "cannot read the time 'noon'"),
     ("", "empty"),
 ])

@@ -211,3 +211,17 @@ def test_missing_student_and_stranger_with_equal_counts_are_unverified_not_ok():
     # one reference is enough to confirm its own row, and only that row
     m = match(shoot([0, 9, 2, 3], times=False), rows(4, times=False), {0: person(0)}, CFG)
     assert [(rm.state, rm.how) for rm in m.rows] == [("ok", "face")] + [("unverified", "order")] * 3
+
+
+def test_an_order_only_photo_whose_face_is_another_rows_student_breaks_the_stretch():
+    """No times, a reference for person 0 only. Person 0 is photographed again after person 3 and
+    person 5 never came, so the counts agree: by order row 5 (no reference of its own) gets person 0's
+    second photo. That row's own reference cannot say so, but row 1's can: the photo is not row 5's
+    student, and the names of the order-only stretch around it cannot be trusted (none unverified)."""
+    people = [0, 1, 2, 3, 0, 4, 6, 7]  # row 6 (person 5) missing
+    m = match(shoot(people, times=False), rows(8, times=False), {0: person(0)}, CFG)
+    assert m.rows[0].state == "ok" and m.rows[0].how == "face"
+    assert m.rows[4].state == "mismatch" and m.rows[4].how == "contradicted"
+    assert not any(rm.state in ("ok", "unverified") for rm in m.rows[1:])
+    iss = next(i for i in m.issues if i.kind == "identity")
+    assert iss.shot_nos == ["5", "1"] and "shot 1's student" in iss.en and iss.files == ["DSC_0004.JPG"]

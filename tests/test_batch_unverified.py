@@ -170,3 +170,60 @@ def test_name_only_log_labels_the_join_apart_from_the_match(tmp_path, blind):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "学号来源：按姓名匹配报名表" in html and "按顺序（未核实）" in html
     assert "<small>按姓名</small>" not in html
+
+
+def test_counts_that_disagree_with_no_evidence_anywhere_export_nothing_and_name_the_whole_shoot(tmp_path, blind):
+    """A student in the log who never came (an extra last row), no references, no times: nothing anchors
+    the order, so every row is a mismatch, nothing goes to upload/ or review/, and the problem says
+    where — the whole shoot — instead of starting with an empty place (': the photos show …')."""
+    r, log = blind
+    with open(log, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    extra = tmp_path / "log-one-more.csv"
+    with open(extra, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows + [["13", "2026013", "郑浩", "", "", "信息学院"][:len(rows[0])]])
+    out = seeded(tmp_path, r)
+    res = run_batch(SHOTS, extra, out, workers=1, progress=False, lang="en", settings=FAST)
+    assert {x["status"] for x in res.students if x["shot_no"]} == {"mismatch"} and res.exit_code == 1
+    assert outputs(out, "upload") == [] and outputs(out, "review") == []
+    amb = next(i for i in res.report["mismatches"] if i["kind"] == "ambiguous")
+    assert amb["message"].startswith("across the whole shoot: the photos show 12 people but the log has 13 students")
+    zh = run_batch(SHOTS, extra, out, workers=1, progress=False, lang="zh", settings=FAST)
+    amb = next(i for i in zh.report["mismatches"] if i["kind"] == "ambiguous")
+    assert amb["message"].startswith("整场拍摄：照片中有 12 人，记录中有 13 名学生")
+
+
+def test_a_file_named_for_one_shot_that_shows_another_students_face_is_not_uploaded(tmp_path, blind):
+    """Staff fixing a shot by hand copy the wrong camera file: shot 4's photo saved as 003.jpg. Shot 3
+    has no reference photo, so its own reference cannot contradict the name; but the face is shot 4's
+    student's (reference similarity ≈ 0.9). The name must not win over that: shot 3 is a mismatch
+    that says whose face it is, and no upload or review file carries shot 3's student number."""
+    r, log = blind
+    shots = tmp_path / "shots"
+    shutil.copytree(SHOTS, shots)
+    shutil.copy(SHOTS / "DSC_0416.JPG", shots / "003.jpg")  # DSC_0416 is shot 4's student
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    for p in REFS.iterdir():
+        if p.stem != "2026003":
+            shutil.copy(p, refs / p.name)
+    out = seeded(tmp_path, r)
+    res = run_batch(shots, log, out, workers=1, references=refs, progress=False, lang="en", settings=FAST)
+    s3 = by_shot(res)["3"]
+    assert (s3["file"], s3["matched_by"], s3["status"]) == ("003.jpg", "file_name", "mismatch")
+    msg = next(f["message"] for f in s3["findings"] if f["rule"] == "batch.identity")
+    assert "shot 4" in msg and "003.jpg" in msg
+    assert "2026003.jpg" not in outputs(out, "upload") + outputs(out, "review")
+    assert not any(x["status"] == "ok" and x["file"] == "003.jpg" for x in res.students)
+
+
+@pytest.mark.parametrize("name", ["DSC_0012.JPG", "_DSC0012.JPG", "DSC00012.JPG", "DSCF0012.JPG", "DSCN0012.JPG", "_MG_0012.JPG",
+                                  "IMG_0012.JPG", "IMG_20260610_0012.jpg", "20260610_093012.jpg", "P1000012.JPG",
+                                  "SAM_0012.JPG", "IMGP0012.JPG", "DJI_0012.JPG", "100_0012.JPG", "card12/DSC_0412.JPG"])
+def test_a_camera_counter_that_equals_a_shot_number_is_no_evidence(name):
+    """Only a file staff named by shot number (`012.jpg`) can make a match ok without a face or a
+    time; a camera's own counter that happens to equal a shot number must stay 'by order'."""
+    from photocheck.batch.scan import shot_from_name
+
+    assert shot_from_name(name, {str(k) for k in range(1, 1000)}) is None
+    assert shot_from_name("card12/012.jpg", {"12"}) == "12"

@@ -58,6 +58,7 @@ def test_midtone_under_exposure_fails_though_the_white_shirt_stays_white(camera_
     assert f.status == "fail" and "too dark" in f.message, f
 
 
+@pytest.mark.slow
 def test_naturally_narrow_eyes_are_judged_fully_and_a_smile_is_not():
     # London 005: narrow eyes (opening 0.16) in a neutral face. Their whites read as bright as
     # anyone's, so 1.5 stops under fails; a smile narrows the eyes by itself and is judged leniently
@@ -97,6 +98,7 @@ def test_shake_in_any_direction_and_defocus_fail_the_upload(camera_042, angle):
     assert "camera shake smeared" not in defocused.message and "Focus on the eyes" in defocused.message, defocused
 
 
+@pytest.mark.slow
 def test_a_blurred_photo_is_told_it_is_blurred_not_also_retouched_or_open_mouthed():
     # London 062's closed mouth reads as a lip gap once shaken or defocused (about 0.18 and 0.15 here),
     # and the blur wipes out the skin's texture as a beauty filter does: the report names the blur,
@@ -142,6 +144,7 @@ def test_fix_refuses_a_shaken_original_and_writes_nothing(shaken_042, tmp_path):
     assert (tmp_path / "IMG_0042_480x640.jpg").exists(), forced.output  # written only on request
 
 
+@pytest.mark.slow
 def test_side_light_is_a_light_ratio_the_same_on_dark_and_light_skin(camera_042):
     """A 3-stop falloff across the face (cheek to cheek) fails on very dark skin (042) and light skin (036) alike,
     and reads the same number of stops on both: the measure is a ratio of light, not of L*."""
@@ -192,6 +195,7 @@ def test_a_studio_key_light_from_the_side_is_flagged_on_dark_and_light_skin():
 
 
 # -- retouching --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_phone_beauty_mode_fails_retouch_and_the_natural_photo_passes():
     """A phone's skin smoothing (bilateral, full strength; eyes, brows and lips kept sharp) on a
     camera original, seen in the upload made from it."""

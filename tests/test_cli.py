@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 import photocheck
@@ -80,15 +79,15 @@ def test_rules_lists_every_rule_with_its_limit():
     res = run("rules", "--lang", "en")
     assert res.exit_code == 0
     lines = res.output.split("\n\n")[0].splitlines()  # the table; a note on experimental rules follows
-    ids = [l.split()[0] for l in lines]
+    ids = [line.split()[0] for line in lines]
     assert ids == [r.id for r in photocheck.rules()]
     trial = photocheck.load_spec().experimental
-    assert trial and all(("experimental" in l) == (l.split()[0] in trial) for l in lines)
+    assert trial and all(("experimental" in line) == (line.split()[0] in trial) for line in lines)
     assert "check --experimental" in res.output
-    eye = next(l for l in lines if l.startswith("geometry.eye_line"))
+    eye = next(line for line in lines if line.startswith("geometry.eye_line"))
     assert "200–300" in eye
     orig = run("rules", "--profile", "original").output
-    assert "file.size" in orig and "(off)" in next(l for l in orig.splitlines() if l.startswith("file.size"))
+    assert "file.size" in orig and "(off)" in next(line for line in orig.splitlines() if line.startswith("file.size"))
 
 
 def test_usage_error_exits_two():

@@ -31,6 +31,7 @@ def person(request):
     return fid, rgb, a
 
 
+@pytest.mark.slow
 def test_compliant_photos_pass_every_core_rule():
     from support.compose import london_ids
 

@@ -54,3 +54,14 @@ def test_readme_check_example_is_the_real_output(monkeypatch):
             assert (n[2], n[3], n[4], n[5]) == (m[2], m[3], m[4], m[5]), f"README: {line!r}\nreal:   {now!r}"
         assert line in real[at + 1:], f"README line not in the output (in this order): {line!r}"
         at = real.index(line, at + 1)
+
+
+def test_ci_runs_the_readme_test_command():
+    """CI must run exactly the test command README's Quick start gives a newcomer."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text[text.index("## Quick start"):]
+    block = quick[quick.index("```bash\n") + len("```bash\n"):]
+    commands = block[: block.index("```")].strip().splitlines()
+    assert len(commands) == 2, "Quick start holds exactly two commands: the demo and the tests"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert commands[1] in ci

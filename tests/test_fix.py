@@ -13,21 +13,18 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from support.compose import faces_available, london, on_background, read_rgb
-
 import photocheck
 from photocheck.cli import main
 from photocheck.fix import default_output, fix
+from support.compose import london, on_background, read_rgb
 
-needs_faces = pytest.mark.skipif(not faces_available(), reason="../shared/faces is not available")
-ORIGINALS = Path(__file__).resolve().parents[1] / "samples" / "original"
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+ORIGINALS = SAMPLES / "original"
 
 
 @pytest.fixture(scope="module")
-def studio_rgb() -> np.ndarray:
+def studio_rgb(faces) -> np.ndarray:
     """A studio-style original: London face 005 on the light-blue background, with margin (2024²)."""
-    if not faces_available():
-        pytest.skip("../shared/faces is not available")
     return on_background(read_rgb(london("005")))
 
 
@@ -81,11 +78,10 @@ def test_studio_original_becomes_a_compliant_upload_file(tmp_path, studio_rgb):
     assert src.read_bytes()[:2] == b"\xff\xd8"  # input left alone
 
 
-@needs_faces
 def test_wrong_background_writes_nothing_without_force(tmp_path):
     """The London original is on a grey wall: cropping cannot make it blue."""
     src = tmp_path / "grey_wall.jpg"
-    src.write_bytes(london("006").read_bytes())
+    src.write_bytes((ORIGINALS / "london_036_studio_refused_background.jpg").read_bytes())
     res = _run(str(src), "--lang", "en")
     assert res.exit_code == 1
     assert "background.color" in res.output and "cannot fix" in res.output
@@ -166,13 +162,10 @@ def test_phone_jpeg_stored_sideways_comes_out_upright(tmp_path, studio_rgb):
     assert 200 <= r.report.finding("geometry.eye_line").value <= 300
 
 
-@needs_faces
 def test_right_size_wrong_file_is_re_encoded_not_re_cropped():
     """A 480×640 PNG (an ID-photo app's export): only the file rules fail, so it is re-saved as JPEG."""
-    from support.compose import compliant_frame
-
     buf = io.BytesIO()
-    Image.fromarray(compliant_frame("005")).save(buf, "PNG")
+    Image.open(SAMPLES / "upload" / "london_005.jpg").save(buf, "PNG")
     r = fix(buf.getvalue(), lang="en")
     assert {f.rule for f in r.source_report.failed} >= {"file.format"} and not r.blocking
     assert r.ok and not r.unchanged and Image.open(io.BytesIO(r.data)).format == "JPEG"

@@ -11,11 +11,10 @@ import io
 import math
 
 import numpy as np
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
+from photocheck.batch import roster
 from photocheck.errors import PhotoError
 from photocheck.io import LoadedImage, load
 
@@ -101,7 +100,6 @@ def test_loader_on_arbitrary_bytes(data):
 
 
 # -- the roster (shot-number log) reader ------------------------------------------------------------
-roster = pytest.importorskip("photocheck.batch.roster", reason="photocheck/batch/roster.py not present")
 
 CSV_SEED = ("shot_no,student_id,name,time,id_number,备注\n"
             "0001,2026000001,张三,09:00:01,110105199001011234,=cmd|' /C calc'!A0\n"

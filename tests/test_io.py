@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 import photocheck
-from photocheck.jpeg import estimate_quality, jpeg_layout
+from photocheck.jpeg import jpeg_layout
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "upload" / "london_005.jpg"
 
@@ -72,6 +72,24 @@ def test_reduced_size_decode_of_a_camera_file_keeps_full_size_facts(photo):
     assert (img.width, img.height) == (2880, 3840)
     assert min(img.rgb.shape[:2]) >= 1000 and img.rgb.shape[1] < 2880  # decoded smaller
     assert img.scale == pytest.approx(img.rgb.shape[1] / 2880)
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_a_camera_file_decodes_to_the_same_pixels_by_either_reduced_decoder(photo, orientation, monkeypatch):
+    # plain camera JPEGs take OpenCV's reduced decode (faster); it must be exactly the image
+    # Pillow's draft mode gives, upright, with the same facts — else the checks would change
+    big = np.ascontiguousarray(np.kron(photo, np.ones((5, 5, 1), np.uint8)))  # 2400×3200: decoded at 1/2
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(big, quality=90, exif=exif.tobytes())
+    fast = photocheck.load(data)
+    import photocheck.io as pio
+
+    monkeypatch.setattr(pio, "reduced_jpeg", lambda *a, **k: None)
+    slow = photocheck.load(data)
+    assert np.array_equal(fast.rgb, slow.rgb)
+    assert (fast.width, fast.height, fast.orientation) == (slow.width, slow.height, slow.orientation)
+    assert fast.rgb.shape[:2] == ((1600, 1200) if orientation == 1 else (1200, 1600))
 
 
 def test_greyscale_and_alpha_inputs_become_rgb_with_mode_recorded(photo):

@@ -8,15 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from support.compose import IMAGES, compliant_upload, faces_available, jpeg
-
 import photocheck
 from photocheck.check import report_for
 from photocheck.spec import load_spec
+from support.compose import IMAGES, compliant_upload, jpeg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/ (the variant builders)
-
-pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces (real test photos) not present")
 
 PERSON = ("eyes.open", "mouth.closed", "pose.yaw", "pose.pitch", "glasses.tinted", "glasses.glare",
           "hair.eyebrows", "ears.visible", "headwear", "accessories", "clothing.contrast")
@@ -29,18 +26,18 @@ def _report(source, spec=UPLOAD, lang="en"):
 
 
 @pytest.fixture(scope="module")
-def neutral():
+def neutral(faces):
     """London neutral portraits on blue: East Asian man, Black woman, West Asian man."""
     return {fid: _report(compliant_upload(fid)) for fid in ("005", "099", "037")}
 
 
 @pytest.fixture(scope="module")
-def smiles():
+def smiles(faces):
     return {fid: _report(compliant_upload(fid, "08")) for fid in ("034", "099", "045", "087")}
 
 
 @pytest.fixture(scope="module")
-def originals():
+def originals(faces):
     names = ("insightface__reaction_close_eyes.jpeg", "passportai__faiz_with_glasses.png",
              "insightface__pose_left_face.jpeg", "insightface__pose_lower_face.jpeg",
              "hivision__old_images_test2.jpg", "qttflite__grace_hopper.jpg", "openface__clapton-1.jpg",
@@ -49,7 +46,7 @@ def originals():
 
 
 @pytest.fixture(scope="module")
-def variants():
+def variants(faces):
     from benchmarks.cases_person import VARIANTS, _frame_and_face
 
     rgb, a = _frame_and_face("042")
@@ -107,6 +104,7 @@ def test_glasses_frames_in_side_light_are_not_hair_over_the_brows(originals):
     assert originals["openface__clapton-1.jpg"].status("hair.eyebrows") == "pass"
 
 
+@pytest.mark.faces
 def test_lips_slightly_apart_showing_the_edge_of_the_teeth_fail():
     # a real smile with teeth, the lower lip moved up until the lips are 4 % and 6 % of the mouth
     # width apart: only a line of teeth shows. Dark lips (025) and light lips (036).

@@ -13,12 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.compose import faces_available, london, london_info
 
 from photocheck.batch import run_batch
 from photocheck.batch.runner import load_settings
 from photocheck.check import check
 from photocheck.rules import REGISTRY
+from support.compose import faces_available, london, london_info
 
 pytestmark = pytest.mark.skipif(not faces_available(), reason="../shared/faces is missing")
 

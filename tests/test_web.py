@@ -24,11 +24,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from support.compose import compliant_upload, faces_available, london, on_background, read_rgb
-from support.serve import ServeProcess, check, request
-
 import photocheck
 from photocheck.web.app import MAX_UPLOAD_BYTES
+from support.compose import compliant_upload, london, on_background, read_rgb
+from support.serve import ServeProcess, check, request
 
 CHROMIUM = os.environ.get("PHOTOCHECK_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -105,9 +104,7 @@ def shots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def photos(tmp_path_factory) -> dict[str, Path]:
-    if not faces_available():
-        pytest.skip("../shared/faces is not available")
+def photos(tmp_path_factory, faces) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("photos")
     out = {"compliant": d / "london_036_upload.jpg", "phone": d / "IMG_2041.jpg",
            "grey_wall": d / "london_006_original.jpg", "two_faces": d / "two_people.jpg",

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .baseline import Frame as SessionFrame
-from .baseline import judge_session, session_words
+from .baseline import Frame as SessionFrame, judge_session, session_words
 from .bilingual import Said, say
 from .duplicates import content_duplicates
 from .join import RowJoin, candidate_ids, not_photographed, settle
@@ -15,6 +14,7 @@ from .match import Frame, Issue, exif_seconds, match
 from .registration import Registration
 from .roster import Roster, _shot_key, natural_key
 from .scan import ScannedFile, keep_order, shot_from_name
+from .slates import find_slates, match_cards
 from .tables import mask_id
 from .work import pick_lang, score
 
@@ -73,7 +73,12 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
     shot_keys = {_shot_key(r.shot_no) for r in roster.rows}
     frames = []
     order = {f.rel: k for k, f in enumerate(files)}
+    slates = find_slates(candidates, seconds, order, roster.rows)  # frames showing a shot-number card
     for r, s in zip(candidates, seconds):
+        sl = slates.get(r["rel"])
+        if sl is not None and not sl.portrait:  # a slate is never a portrait, never exported
+            file_status[r["rel"]] = {"status": "slate", "shot_no": sl.shot_no}
+            continue
         if r.get("embedding") is None:
             file_status[r["rel"]] = {"status": "unmatched", "reason": _NO_FACE}
             issues.append(Issue("no_face", [], [r["rel"]], f"{r['rel']} 中没有检测到人脸，未参与匹配。", f"no face found in {r['rel']}; not matched."))
@@ -95,7 +100,8 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
                 refs[j] = embs[0] if len(embs) == 1 else np.stack(embs)
             else:
                 ref_missing.append(row.shot_no)
-    m = match(frames, roster.rows, refs, cfg, open_end)
+    m = (match_cards(frames, roster.rows, refs, cfg, slates, match, open_end) if slates
+         else match(frames, roster.rows, refs, cfg, open_end))
     issues = m.issues + issues
 
     by_rel = {r["rel"]: r for r in candidates}
@@ -125,7 +131,7 @@ def build_report(files: list[ScannedFile], roster: Roster, journal: Journal, ref
             entry["thumbnail"] = rec.get("thumb")
             # a clear session fault (the flash did not fire…) is a retake, like a failed rule: no upload
             session_fail = any(f["status"] == "fail" for f in session_found.get(chosen, []))
-            photo_ok = bool(rec.get("ok") and rec.get("upload_ok")) and not session_fail
+            photo_ok = bool(rec.get("ok") and rec.get("upload_ok")) and not session_fail and not _shows_code(rec, findings, zh)
             entry["photo_ok"] = photo_ok
             if rm.state == "unverified" and not trust_order:
                 status = "unverified"  # whose photo this is was never checked: not ok, whatever the rules say
@@ -299,7 +305,19 @@ def _row_entry(row, roster) -> dict:
     return e
 
 
+def _shows_code(rec: dict, findings: list[dict], zh: bool) -> bool:
+    """Whether the upload crop of a frame would show a card or QR code that made no slate of it (one
+    the reader saw but could not decode); if so the student is told (``batch.card``)."""
+    if not any(c.get("in_crop") for c in rec.get("card") or []):
+        return False
+    findings.append(finding("card", "照片的上传区域内有拍摄号卡或二维码，不能作为上传照片。请不拿卡重拍。" if zh else
+                            "a shot-number card or QR code is inside the upload crop of this photo, so it cannot be uploaded. "
+                            "Photograph the student again without the card."))
+    return True
+
+
 def _choose(rels: list[str], by_rel: dict) -> tuple[str, list[str]]:
-    """The retake that passes the most rules (then fewest warnings, eyes most open, sharpest)."""
-    ranked = sorted(rels, key=lambda r: (score(by_rel[r]["findings"]), natural_key(r)))
+    """The retake that passes the most rules (then fewest warnings, eyes most open, sharpest). A frame
+    that shows a shot-number card (held outside the crop) is taken only when no other frame is."""
+    ranked = sorted(rels, key=lambda r: (bool(by_rel[r].get("card")), score(by_rel[r]["findings"]), natural_key(r)))
     return ranked[0], [r for r in rels if r != ranked[0]]

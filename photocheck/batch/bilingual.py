@@ -21,7 +21,7 @@ class Said(str):
     zh: str
     code: str | None
 
-    def __new__(cls, en: str, zh: str | None = None, code: str | None = None) -> "Said":
+    def __new__(cls, en: str, zh: str | None = None, code: str | None = None) -> Said:
         s = super().__new__(cls, en)
         s.zh = en if zh is None else zh  # pickling calls __new__(cls, en) and then restores zh and code
         s.code = code

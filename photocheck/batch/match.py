@@ -383,9 +383,13 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         _, sim, _, verdict = full_cost.evidence(si, j)
         rm = result_rows[j]
         rm.subject, rm.how, rm.similarity = si, "file_name", sim
+        other = None if verdict == "confirmed" else _looks_like(subjects[si], j, refs, ident["same_person"])
         if verdict == "contradicted":
             rm.state = "mismatch"
             rm.issues.append(_identity_issue(rows[j], subjects[si], sim))
+        elif other is not None:  # the name says row j, the face says another row's student: a slip when renaming
+            rm.state = "mismatch"
+            rm.issues.append(_named_other_issue(rows[j], rows[other[0]], subjects[si], other[1]))
         else:
             rm.state = "ok"
 
@@ -401,9 +405,13 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
 
     # 3. evidence of every step, and segments between confirmed anchors
     info = []  # (step, verdict, sim, res)
+    looks: dict[tuple[int, int], tuple[int, float]] = {}  # order-only match → (row, similarity) whose student it shows
     for st in steps:
         if st[0] == "match":
             _, sim, res, verdict = cost.evidence(st[1], st[2])
+            if verdict == "order" and (other := _looks_like(free[st[1]], st[2], sub_refs, ident["same_person"])):
+                looks[(st[1], st[2])] = (free_rows[other[0]], other[1])
+                verdict = "contradicted"  # no reference of its own, but another row's student's face
             if stable is not None and (st[1], st[2]) not in stable and verdict == "confirmed" and (
                     sim is None or sim < ident["same_person"]):
                 verdict = "unstable"  # confirmed only by a clock offset that is not certain
@@ -447,6 +455,7 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
         where = _between(rows, row_j(before) if before is not None else None,
                          row_j(after_row) if after_row is not None else None)
         if broken and order_only:
+            where = where if where[0] else ("整场拍摄", "across the whole shoot")  # no anchor on either side
             cand_subjects = [subj_i(st[1]) for st, *_ in run if st[0] in ("match", "extra")]
             cand_files = [f for si in cand_subjects for f in subjects[si].files]
             amb_rows = [row_j(st[2] if st[0] == "match" else st[1]) for st, *_ in run if st[0] in ("match", "miss")]
@@ -479,8 +488,12 @@ def match(frames: list[Frame], rows: list[Row], refs: dict[int, np.ndarray], cfg
                 rm = result_rows[j]
                 rm.state, rm.how, rm.similarity, rm.time_residual = "mismatch", "contradicted", sim, res
                 rm.candidates = subjects[si].files
-                rm.issues.append(_identity_issue(rows[j], subjects[si], sim) if sim is not None and sim <= ident["different_person"]
-                                 else _time_issue(rows[j], subjects[si], res))
+                if (st[1], st[2]) in looks:
+                    k_other, sim_other = looks[(st[1], st[2])]
+                    rm.issues.append(_named_other_issue(rows[j], rows[k_other], subjects[si], sim_other, named=False))
+                else:
+                    rm.issues.append(_identity_issue(rows[j], subjects[si], sim) if sim is not None and sim <= ident["different_person"]
+                                     else _time_issue(rows[j], subjects[si], res))
             if st[0] == "swap":
                 j1, j2 = row_j(st[2]), row_j(st[2] + 1)
                 s1, s2 = subj_i(st[1]), subj_i(st[1] + 1)
@@ -592,6 +605,29 @@ def choose_offset(subjects: list[Subject], rows: list[Row], refs: dict, cfg: dic
         return None, []
     rivals = [o for t, o, _ in tried[1:] if t - total < tcfg["offset_margin"]]
     return off, rivals
+
+
+def _looks_like(s: Subject, j: int, refs: dict[int, np.ndarray], same_person: float) -> tuple[int, float] | None:
+    """(row, similarity) of the other row whose student's reference this subject's face matches best,
+    when it is at least ``same_person``; None otherwise. A row whose own reference is missing cannot
+    contradict a photo, but another row's reference can say whose face it is."""
+    if s.embedding is None:
+        return None
+    best = max(((k, float(np.max(ref @ s.embedding))) for k, ref in refs.items() if k != j), key=lambda t: t[1], default=None)
+    return best if best is not None and best[1] >= same_person else None
+
+
+def _named_other_issue(row: Row, other: Row, s: Subject, sim: float, named: bool = True) -> Issue:
+    """The photo given to ``row`` (by its file name, or by order) shows ``other``'s student."""
+    files = ", ".join(s.files)
+    how_zh, how_en = ("按拍摄号", "named for") if named else ("按顺序对应到拍摄号", "in order for")
+    check_zh, check_en = ("请核对文件名后重新运行。", "Check the file name and run again.") if named else (
+        "请核对拍摄顺序（该生可能拍了两次，或有人缺拍）。", "Check the shooting order (the student may have been photographed twice, or someone is missing).")
+    return Issue("identity", [row.shot_no, other.shot_no], s.files,
+                 f"{how_zh} {row.shot_no} {'命名' if named else ''}的照片（{files}）与拍摄号 {other.shot_no} 学生的参考照片相符（相似度 {sim:.2f}），"
+                 f"不是拍摄号 {row.shot_no} 的学生，未导出。{check_zh}",
+                 f"the photo {how_en} shot {row.shot_no} ({files}) matches the reference photo of shot {other.shot_no}'s "
+                 f"student (similarity {sim:.2f}), so it is not shot {row.shot_no}'s student; nothing is exported for it. {check_en}")
 
 
 def _identity_issue(row: Row, s: Subject, sim: float | None) -> Issue:

@@ -8,8 +8,8 @@ import string
 from pathlib import Path
 
 from .assemble import finding
-from .bilingual import Said, say
 from .atomic import atomic_write, inside
+from .bilingual import Said, say
 from .errors import BatchUsageError
 from .journal import Journal
 from .match import Issue
@@ -62,6 +62,8 @@ def write_outputs(report: dict, roster: Roster, journal: Journal, by_rel: dict, 
     for s in report["students"]:
         if s["shot_no"] is None or s["file"] is None or s["status"] not in ("ok", "mismatch", "unverified"):
             continue
+        if s["status"] == "mismatch" and s.get("matched_by") != "swap":
+            continue  # e.g. a file named for this shot whose face is not this student's: no file under this student's name
         if s.get("roster") and not s["roster"]["decided"]:
             continue  # who this is was not decided: a file named for a guessed student could show the wrong person
         rec = by_rel.get(s["file"])

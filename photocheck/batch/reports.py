@@ -22,7 +22,7 @@ STATUS_TEXT = {
     "ok": ("合格", "ok"), "unverified": ("未核实", "unverified"), "failed": ("不合格", "failed"), "missing": ("缺照片", "missing"),
     "mismatch": ("需核对", "mismatch"), "unmatched": ("未匹配", "unmatched"),
     "used": ("已使用", "used"), "retake": ("重拍", "retake"), "duplicate": ("重复", "duplicate"),
-    "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"),
+    "unreadable": ("无法读取", "unreadable"), "not_image": ("非图片", "not an image"), "slate": ("拍摄号卡", "slate"),
     "not_photographed": ("不在本次记录", "not in this log"),
 }
 
@@ -49,6 +49,7 @@ JOIN_PREFIX = ("学号来源：", "student number: ")
 
 
 KIND_TEXT = {
+    "card": ("拍摄号卡", "shot-number card"),
     "count": ("人数不符", "count"), "missing": ("缺照片", "missing"), "stranger": ("记录外人员", "stranger"),
     "swap": ("顺序颠倒", "swap"), "identity": ("不像本人", "identity"), "time": ("时间不符", "time"),
     "ambiguous": ("无法确定", "ambiguous"), "duplicate": ("重复文件", "duplicate"), "no_face": ("无人脸", "no face"),

@@ -127,7 +127,7 @@ def read_roster(path: str | os.PathLike) -> Roster:
         if not any(cells):
             blank += 1
             continue
-        if not (get("shot_no") or get("student_id") or get("name")):
+        if not (get("student_id") or get("name")) and not _looks_like_shot_no(get("shot_no")):
             notes.append(Said(f"{ln_word} {ln} skipped (no shot number, student id or name): {row_text(cells)}",
                               f"第 {ln} 行已跳过（没有拍摄号、学号或姓名）：{row_text(cells)}", "row_skipped"))
             continue
@@ -164,6 +164,13 @@ def read_roster(path: str | os.PathLike) -> Roster:
                               f"学号 {row.student_id} 出现在拍摄号 {ids[row.student_id]} 和 {row.shot_no}", "student_id_twice"))
         ids.setdefault(row.student_id, row.shot_no)
     return Roster(file, rows, headers, notes)
+
+
+def _looks_like_shot_no(text: str) -> bool:
+    """A footer typed into the shot-number column ("制表人：王老师", "合计 25 人") is not a shot number:
+    a shot number has a digit, no colon and no spaces inside."""
+    t = text.strip()
+    return bool(t) and any(c.isdigit() for c in t) and not any(c in t for c in ":： ") and len(t) <= 12
 
 
 def _shot_key(s: str) -> str:

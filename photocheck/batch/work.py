@@ -20,7 +20,7 @@ import numpy as np
 from ..report import Finding, Report
 
 #: bump when the record format or the way records are made changes (old journals are then ignored)
-RECORD_VERSION = 3  # 3: findings are judgements (key, params, limit), worded when the report is made
+RECORD_VERSION = 4  # 3: findings are judgements (key, params, limit), worded when the report is made; 4: the QR codes (shot-number cards) read in the frame
 
 
 def _thumbs(rgb: np.ndarray) -> tuple[list[int], str]:
@@ -123,6 +123,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
     ('image', True)
     """
     from ..analysis import analyse
+    from ..cards.reader import card_record
     from ..check import error_report, report_for
     from ..errors import PhotoError
     from ..export import export_upload
@@ -163,6 +164,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
                embedding=None if emb is None else [round(float(x), 6) for x in emb],
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
+    rec["card"] = card_record(a, image_bytes)  # a shot-number card (slate) or a phone's QR code in the frame
     rec["session"] = session_measures(a, image_bytes)  # what the lights and camera set: the session rules read it
     if rep_ok and a.face is not None:
         data = export_upload(image_bytes, a)

@@ -12,6 +12,7 @@ import click
 
 from .. import __version__
 from .batch import batch_cmd
+from .cards import cards_cmd
 from .check import check_cmd
 from .fix import fix_cmd
 from .rules import rules_cmd
@@ -30,4 +31,5 @@ main.add_command(rules_cmd)
 main.add_command(fix_cmd)
 main.add_command(batch_cmd)
 main.add_command(serve_cmd)
+main.add_command(cards_cmd)
 main.add_command(watch_cmd)

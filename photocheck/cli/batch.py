@@ -98,7 +98,7 @@ def print_summary(result, lang: str) -> None:
     click.echo(("文件：" if zh else "files: ") + sep.join(fparts))
     if "roster" in rep:
         ro = rep["roster"]
-        click.echo((f"登记表：{ro['students']} 名学生，{ro['unresolved']} 行无法确定是谁，{len(ro['not_photographed'])} 名不在本次记录中"
-                    if zh else f"registration form: {ro['students']} students, {ro['unresolved']} log row(s) not joined, "
-                               f"{len(ro['not_photographed'])} not in this log"))
+        click.echo(f"登记表：{ro['students']} 名学生，{ro['unresolved']} 行无法确定是谁，{len(ro['not_photographed'])} 名不在本次记录中"
+                   if zh else f"registration form: {ro['students']} students, {ro['unresolved']} log row(s) not joined, "
+                              f"{len(ro['not_photographed'])} not in this log")
     click.echo(("报告：" if zh else "report: ") + result.files.get("html", ""))

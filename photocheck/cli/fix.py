@@ -78,8 +78,8 @@ def fix_cmd(src, out, force, lang, background, spec_path, references, as_json, q
             click.secho(say(lang, f"{src}: 没有检测到人脸，无法裁剪。请使用正面、清晰的单人照片。",
                             f"{src}: no face found, so it cannot be cropped. Use a clear, frontal photo of one person."), fg="red")
         finish(exits.FAIL)
-    for e in result.reference_errors if human else ():
-        click.secho(say(lang, f"! {e.zh}（未与它比对）", f"! {e.en} (not compared with it)"), fg="yellow")
+    for err in result.reference_errors if human else ():
+        click.secho(say(lang, f"! {err.zh}（未与它比对）", f"! {err.en} (not compared with it)"), fg="yellow")
     if result.blocking and human:
         click.secho(say(lang, f"{src}: 这张照片有裁剪无法解决的问题（需要重拍或换一张照片）：",
                         f"{src}: this photo has problems that cropping cannot fix (retake it or use another photo):"),

@@ -15,7 +15,8 @@ the name, type and default stay the same everywhere.
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 

@@ -39,7 +39,7 @@ def face_window_gray(a, face_px: float, margin: float) -> tuple[np.ndarray, floa
     return g.astype(np.float32), (x1 - x0) * k, int(round(pad * k))
 
 
-def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tuple[float, float]:
+def blur_measure(g: np.ndarray, face_w: float, inner: tuple[slice, slice]) -> tuple[float, float, float]:
     """Fine detail in the blurriest direction relative to the face's mid-scale detail.
 
     Fine bands: the differences of Gaussians at σ 0→1 and 1→2 px; mid band: σ face/60 → face/30

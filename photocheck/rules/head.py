@@ -82,7 +82,7 @@ def ear_cover(a, lim) -> tuple[float, list[float], list[np.ndarray]]:
     x_edges = (float(p[L.RIGHT_CHEEK_EDGE, 0]), float(p[L.LEFT_CHEEK_EDGE, 0]))
     reach = (lim["gap"] + lim["width"]) * fw
     out, masks = [], []
-    for side, (x_edge, sign) in enumerate(zip(x_edges, (-1, 1))):
+    for x_edge, sign in zip(x_edges, (-1, 1)):
         win = rect(shape, x_edge - 0.25 * fw * sign, y0, x_edge + sign * (reach + 2), y1)
         face = a.face_mask[win]
         h, w = face.shape
