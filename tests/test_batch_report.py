@@ -18,6 +18,7 @@ import pytest
 
 from photocheck.batch import run_batch
 from photocheck.batch.runner import load_settings
+from support.batch_runs import by_shot, seeded
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "shoot"
@@ -39,16 +40,6 @@ def zh_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "out"
     # as shipped (the upload file re-checked in the worker: shot 10's warning is found on it)
     return run_batch(SHOTS, LOG, out, workers=1, references=REFS, roster=FORM, progress=False, lang="zh")
-
-
-def seeded(tmp_path: Path, run) -> Path:
-    out = tmp_path / "out"
-    shutil.copytree(Path(run.out_dir) / ".photocheck", out / ".photocheck")
-    return out
-
-
-def by_shot(result) -> dict:
-    return {s["shot_no"]: s for s in result.students if s["shot_no"] is not None}
 
 
 # -- words -------------------------------------------------------------------------------------------

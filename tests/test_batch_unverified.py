@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from photocheck.batch import run_batch
 from photocheck.batch.runner import load_settings
+from support.batch_runs import by_shot, seeded
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "samples" / "shoot"
@@ -50,16 +51,6 @@ def blind(tmp_path_factory):
     log = timeless_log(tmp)
     r = run_batch(SHOTS, log, tmp / "out", workers=1, progress=False, lang="en", settings=FAST)
     return r, log
-
-
-def seeded(tmp_path: Path, run) -> Path:
-    out = tmp_path / "out"
-    shutil.copytree(Path(run.out_dir) / ".photocheck", out / ".photocheck")
-    return out
-
-
-def by_shot(result) -> dict:
-    return {s["shot_no"]: s for s in result.students if s["shot_no"] is not None}
 
 
 def outputs(out: Path, sub: str) -> list[str]:

@@ -607,3 +607,80 @@ def test_open_end_the_rows_not_reached_yet_are_not_missing_and_every_partial_sho
     assert {i.kind for i in final.issues} >= {"stranger", "swap"}
     m = match(frames, log, refs, CFG, open_end=True)
     assert [rm.how for rm in m.rows] == [rm.how for rm in final.rows]  # at the end, the same as the batch
+
+
+# -- shot-number cards (slates) on the operator page ---------------------------------------------------
+
+def test_a_card_frame_names_the_student_to_photograph_and_the_portrait_after_it_gets_the_verdict(watching):
+    """The card just photographed is the student now on the stool: no verdict yet, and the next
+    expected row is that card's. The portrait after it is shown under that student only because the
+    matcher gave it to them; a card that names no row of this shoot is 请核对 and names no one."""
+    from photocheck.watch.state import student_verdict
+    from support.cards import card_frame
+
+    live, shots = watching()
+    # card 2 photographed 10 s before 李娜's portrait (DSC_0413, 09:02:14 on the camera's clock)
+    (shots / "DSC_0409.JPG").write_bytes(card_frame(2, exif_time="2026:06:10 09:02:04"))
+    st = wait_for(live, judged("DSC_0409.JPG"), timeout=120)
+    card = frame(st, "DSC_0409.JPG")
+    assert (card["status"], card["verdict"], card["shot_no"], card["card_no"], card["code"]) == ("slate", None, "2", "2", "card")
+    cur = st["current"]
+    assert (cur["kind"], cur["shot_no"], cur["student_id"], cur["name"], cur["verdict"], cur["frame_id"]) == \
+        ("slate", "2", "2026002", "李娜", None, card["id"])
+    assert st["next"] == {"shot_no": "2", "student_id": "2026002", "name": "李娜"}
+    assert st["counts"]["photographed"] == 0  # a card is nobody's photo
+
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "DSC_0413.JPG")
+    st = wait_for(live, judged("DSC_0413.JPG"), timeout=120)
+    f = frame(st, "DSC_0413.JPG")
+    row = next(s for s in st["students"] if s["shot_no"] == "2")
+    assert (f["status"], f["shot_no"], row["file"], row["matched_by"]) == ("used", "2", "DSC_0413.JPG", "card")
+    cur = st["current"]
+    assert (cur["kind"], cur["shot_no"], cur["name"], cur["frame_id"]) == ("frame", "2", "李娜", f["id"])
+    assert cur["verdict"] == student_verdict(row["status"]) == "ok"
+    assert st["next"]["shot_no"] == "3"
+
+    # a card of a shot number the log does not have, then one of another session (the shoot's cards
+    # have no session label): 请核对 with the reason, and no student named — not even row 3's
+    for name, number, session, why in (("DSC_0414.JPG", 99, "", "记录中没有拍摄号 99"), ("DSC_0415.JPG", 3, "X", "另一场次")):
+        (shots / name).write_bytes(card_frame(number, session, exif_time="2026:06:10 09:02:40"))
+        st = wait_for(live, judged(name), timeout=120)
+        cur = st["current"]
+        assert (cur["kind"], cur["verdict"], cur["shot_no"], cur["student_id"], cur["name"], cur["card_no"]) == \
+            ("slate", "check", None, None, None, str(number)), cur
+        assert any(why in r["message"] for r in cur["reasons"]), cur["reasons"]
+        assert frame(st, name)["verdict"] == "check" and frame(st, name)["shot_no"] is None
+        assert st["next"]["shot_no"] == "3"  # still the student after the last one named (2)
+
+
+def test_the_state_carries_no_inline_thumbnails_and_is_sent_gzipped(watching):
+    """The page fetches the state after every verdict (a tablet on Wi-Fi): each student's 5 KB
+    base64 thumbnail was most of it. Students are report.json's objects, frames link their thumbnail."""
+    import gzip
+
+    from photocheck.watch.app import WatchApp
+
+    live, shots = watching()
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    st = wait_for(live, judged("DSC_0412.JPG"))
+    assert st["students"][0]["file"] == "DSC_0412.JPG"
+    assert all("thumbnail" not in s for s in st["students"])
+    assert b"/9j/" not in live.snapshot().body  # no base64 JPEG anywhere in the state
+    assert frame(st, "DSC_0412.JPG")["thumb"].startswith("/api/thumb/")
+
+    app = WatchApp(live)
+
+    def get(accept: str | None) -> tuple[dict, bytes]:
+        env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/state", "HTTP_HOST": "127.0.0.1:8765", "SERVER_PORT": "8765"}
+        if accept is not None:
+            env["HTTP_ACCEPT_ENCODING"] = accept
+        got = {}
+        body = b"".join(app(env, lambda status, headers: got.update(headers, status=status)))
+        assert got["status"].startswith("200") and int(got["Content-Length"]) == len(body)
+        return got, body
+
+    plain_h, plain = get(None)
+    gz_h, gz = get("gzip, deflate, br")  # what Chromium and Safari send
+    assert "Content-Encoding" not in plain_h and gz_h["Content-Encoding"] == "gzip" and gz_h["Vary"] == "Accept-Encoding"
+    assert json.loads(gzip.decompress(gz)) == json.loads(plain) and len(gz) < len(plain) / 3
+    assert "Content-Encoding" not in get("gzip;q=0, identity")[0]

@@ -212,6 +212,72 @@ def test_a_frame_assigned_to_no_student_shows_no_students_name(page, watch):
         assert (s["shot"], s["name"], s["verdict"]) == (cur["shot_no"], cur["name"], cur["verdict"])
 
 
+@pytest.fixture(scope="module")
+def card_watch(tmp_path_factory):
+    """A second watch, for a shoot with shot-number cards (the first one's folder holds frames named
+    by shot number, which win over cards)."""
+    d = tmp_path_factory.mktemp("watch-cards")
+    shots = d / "shots"
+    shots.mkdir()
+    log = d / "shots.csv"
+    shutil.copy(SHOOT / "shots.csv", log)
+    srv = WatchProcess(shots, log, d / "out", "--references", str(SHOOT / "references"))
+    srv.shots = shots
+    yield srv
+    srv.stop()
+
+
+def test_a_card_frame_shows_the_students_name_and_take_the_photo_then_the_portrait_its_verdict(browser, card_watch):
+    from support.cards import card_frame
+
+    pg = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        pg.goto(card_watch.url)
+        pg.wait_for_function("() => document.body.dataset.conn === 'live'", timeout=30_000)
+        pg.evaluate("() => { window.__sameDocument = true; }")
+        # card 2 held up 10 s before 李娜's portrait (DSC_0413, 09:02:14 on the camera's clock)
+        tmp = card_watch.shots / f"tmpfile{uuid.uuid4().hex[:6]}"
+        tmp.write_bytes(card_frame(2, exif_time="2026:06:10 09:02:04"))
+        os.replace(tmp, card_watch.shots / "DSC_0409.JPG")
+        st = judged(card_watch, "DSC_0409.JPG")
+        assert (st["current"]["kind"], st["current"]["shot_no"], st["current"]["verdict"]) == ("slate", "2", None)
+        s = follow(pg, st)
+        assert s["sameDocument"], "the page reloaded"
+        assert (s["shot"], s["name"], s["verdict"], s["word"], s["reasons"]) == ("2", "李娜", "slate", "请拍摄", [])
+        assert pg.text_content("#verdict-hint") == "拍摄号卡 2：李娜（2026002）— 请拍摄"
+        assert (pg.text_content("#next-shot"), pg.text_content("#next-name")) == ("№ 2", "李娜")
+        pg.click("#lang")
+        assert pg.text_content("#verdict-hint") == "card 2 read: 李娜 (2026002) — take the photo"
+        assert pg.text_content("#verdict-word") == "Take the photo"
+        pg.click("#lang")
+
+        # the portrait after the card: the matcher gives it to shot 2, and its verdict stands there
+        drop(card_watch.shots, SHOOT / "shots" / "DSC_0413.JPG", "DSC_0413.JPG")
+        st = judged(card_watch, "DSC_0413.JPG")
+        cur = st["current"]
+        assert (cur["kind"], cur["shot_no"], cur["name"]) == ("frame", "2", "李娜")
+        s = follow(pg, st)
+        assert s["sameDocument"]
+        assert (s["shot"], s["name"], s["verdict"]) == ("2", "李娜", cur["verdict"]) and s["verdict"] == "ok"
+        assert s["word"] == "OK" and pg.text_content("#verdict-hint") == "合格，请下一位"
+        assert pg.text_content("#next-shot") == f"№ {st['next']['shot_no']}" != "№ 2"
+
+        # a card of a shot number this log does not have: 请核对, with the reason, and no one's name
+        tmp = card_watch.shots / f"tmpfile{uuid.uuid4().hex[:6]}"
+        tmp.write_bytes(card_frame(99, exif_time="2026:06:10 09:02:40"))
+        os.replace(tmp, card_watch.shots / "DSC_0414.JPG")
+        st = judged(card_watch, "DSC_0414.JPG")
+        s = follow(pg, st)
+        assert (s["shot"], s["verdict"], s["word"]) == ("?", "check", "请核对") and "99" in s["name"]
+        assert any("记录中没有拍摄号 99" in r for r in s["reasons"]), s["reasons"]
+        assert "李娜" not in pg.text_content(".now")
+    finally:
+        pg.close()
+    assert errors == [], errors
+
+
 @pytest.mark.parametrize("width,height,min_shot_px", [(1920, 1080, 160), (768, 1024, 96), (1024, 768, 96)])
 def test_layout_fits_a_second_monitor_and_a_tablet_and_reads_from_two_metres(browser, watch, width, height, min_shot_px):
     pg = browser.new_page(viewport={"width": width, "height": height})

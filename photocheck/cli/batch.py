@@ -15,26 +15,19 @@ from . import exits, options
 
 
 @click.command("batch")
-@click.argument("shots_dir", type=click.Path(file_okay=False))
-@click.option("--log", "log", required=True, type=click.Path(dir_okay=False),
-              help="Shot-number log: CSV (UTF-8/GBK), XLSX or XLS with shot_no/拍摄号 and student_id/学号 or name/姓名.")
-@click.option("--roster", type=click.Path(dir_okay=False),
-              help="Registration form (XLS/XLSX/CSV with 学号 and 姓名) joined to the log by student number or name.")
-@click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder (upload/, review/, report.json/.csv/.html).")
+@options.shots_dir()
+@options.log()
+@options.roster()
+@options.out_dir()
 @options.references_dir(help="Folder of reference photos named by student id.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores).")
 @click.option("--force", is_flag=True, help="Overwrite existing upload files whose content differs.")
 @click.option("--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (files must be readable by the workers).")
-@click.option("--name-template", default="{student_id}.jpg", show_default=True,
-              help="Upload file name: {student_id} {name} {shot_no} {code}.")
+@options.name_template()
 @options.lang(help="Report language.")
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
-              help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
+@options.settings()
 @options.experimental(help="Also run the experimental rules (settings [rules] experimental); their findings are warnings.")
-@click.option("--trust-order", is_flag=True,
-              help="Export photos matched by shooting order only (no references, log times or shot-number cards) to "
-                   "upload/ instead of review/. Only for a shoot you have checked; the report says so.")
+@options.trust_order()
 @options.json(help="Print report.json to stdout instead of the summary.")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when some students need attention (demos, scripts that read the report instead).")

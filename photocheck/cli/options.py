@@ -64,6 +64,31 @@ json = _option("--json", "as_json", is_flag=True, help="Print JSON instead of th
 
 quiet = _option("--quiet", "-q", is_flag=True, help="Hide skipped rules.")
 
+# -- the options `batch` and `watch` share (same meanings and defaults) ---------------------------------
+def shots_dir() -> Callable[[F], F]:
+    """SHOTS_DIR: the folder of camera files (only ever read)."""
+    return click.argument("shots_dir", type=click.Path(file_okay=False))
+
+
+log = _option("--log", "log", required=True, type=click.Path(dir_okay=False),
+              help="Shot-number log: CSV (UTF-8/GBK), XLSX or XLS with shot_no/拍摄号 and student_id/学号 or name/姓名.")
+
+roster = _option("--roster", type=click.Path(dir_okay=False),
+                 help="Registration form (XLS/XLSX/CSV with 学号 and 姓名) joined to the log by student number or name.")
+
+out_dir = _option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
+                  help="Output folder (upload/, review/, report.json/.csv/.html).")
+
+name_template = _option("--name-template", default="{student_id}.jpg", show_default=True,
+                        help="Upload file name: {student_id} {name} {shot_no} {code}.")
+
+settings = _option("--settings", "settings_path", type=click.Path(dir_okay=False),
+                   help="TOML file overriding photocheck/batch/settings.toml (identity/time thresholds, …).")
+
+trust_order = _option("--trust-order", is_flag=True,
+                      help="Export photos matched by shooting order only (no references, log times or shot-number "
+                           "cards) to upload/ instead of review/. Only for a shoot you have checked; the report says so.")
+
 
 def load_spec_or_usage(profile: str, spec_path: str | None, background: str | None = None, *,
                        experimental: bool = False) -> Spec:

@@ -49,14 +49,11 @@ def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, refer
 
 
 @click.command("watch")
-@click.argument("shots_dir", type=click.Path(file_okay=False))
-@click.option("--log", "log", required=True, type=click.Path(dir_okay=False),
-              help="Shot-number log (as for batch); read again whenever it changes on disk.")
-@click.option("--roster", type=click.Path(dir_okay=False),
-              help="Registration form joined to the log (as for batch); read again whenever it changes.")
+@options.shots_dir()
+@options.log(help="Shot-number log (as for batch); read again whenever it changes on disk.")
+@options.roster(help="Registration form joined to the log (as for batch); read again whenever it changes.")
 @options.references_dir(help="Folder of reference photos named by student id.")
-@click.option("--out", "out_dir", default="photocheck-out", show_default=True, type=click.Path(file_okay=False),
-              help="Output folder: the analyses are journaled here, for `photocheck batch --out` to reuse.")
+@options.out_dir(help="Output folder: the analyses are journaled here, for `photocheck batch --out` to reuse.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address of the operator page. Anything but loopback (a tablet) needs --allowed-host.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0: any free port).")
@@ -64,13 +61,10 @@ def finish_command(shots_dir: str, log: str, out_dir: str, *, roster=None, refer
               help="Host name or address the page is opened by from another device, e.g. 192.168.1.20 (repeatable).")
 @options.lang(help="Page and message language.")
 @click.option("--no-browser", is_flag=True, help="Do not open the page in the browser.")
-@click.option("--name-template", default="{student_id}.jpg", show_default=True,
-              help="Upload file name for the final batch: {student_id} {name} {shot_no} {code}.")
-@click.option("--settings", "settings_path", type=click.Path(dir_okay=False),
-              help="TOML file overriding photocheck/batch/settings.toml (as for batch).")
+@options.name_template(help="Upload file name for the final batch: {student_id} {name} {shot_no} {code}.")
+@options.settings(help="TOML file overriding photocheck/batch/settings.toml (as for batch).")
 @options.experimental(help="Also run the experimental rules (as for batch).")
-@click.option("--trust-order", is_flag=True,
-              help="As for batch: a photo matched by shooting order only counts as OK instead of 请核对 (check).")
+@options.trust_order(help="As for batch: a photo matched by shooting order only counts as OK instead of 请核对 (check).")
 @click.option("--poll", is_flag=True,
               help="Look for new files by polling instead of file-system events (a network share that sends none).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(1, 600), default=10.0, show_default=True,

@@ -6,7 +6,8 @@ JSON errors. Routes (docs/watch.md):
 
 * ``GET /`` → the page (``static/index.html``); ``GET /static/<file>`` → its files;
 * ``GET /healthz`` → ``{"ok": true}``;
-* ``GET /api/state`` → the state (:func:`photocheck.watch.state.build_state`);
+* ``GET /api/state`` → the state (:func:`photocheck.watch.state.build_state`), gzip-compressed
+  for a client that accepts it (the page fetches it after every verdict, a tablet over Wi-Fi);
 * ``GET /api/thumb/<id>.jpg`` → a frame's annotated thumbnail;
 * ``GET /api/events`` → ``text/event-stream``: ``event: state`` with ``{"version": n}`` after every
   change, a ``: ping`` comment every 15 s.
@@ -14,6 +15,7 @@ JSON errors. Routes (docs/watch.md):
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import re
@@ -65,21 +67,42 @@ class WatchApp:
         self.ping = ping
         self._streams = 0
         self._lock = threading.Lock()
+        self._gz: tuple[int, bytes] = (-1, b"")  # the state of one version, compressed once for every page
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+        extra: list[tuple[str, str]] = []
         try:
             if path == "/api/events" and method == "GET" and self._host_ok(environ):
                 return self._events(environ, start_response)
             status, ctype, body = self._route(environ, method, path)
+            if path == "/api/state" and status == 200:
+                extra.append(("Vary", "Accept-Encoding"))
+                if _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", "")):
+                    body = self._gzip_state(body)
+                    extra.append(("Content-Encoding", "gzip"))
         except Exception as e:  # a bug here: still a JSON answer
             log.exception("internal error")
             status, ctype, body = _error(500, "internal", f"服务出错（{type(e).__name__}）。", f"Server error ({type(e).__name__}).")
-        headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))] + _HEADERS
+            extra = []
+        headers = [("Content-Type", ctype), ("Content-Length", str(len(body)))] + _HEADERS + extra
         if status == 405:
             headers.append(("Allow", "GET, HEAD"))
         start_response(f"{status} {_STATUS.get(status, '')}".strip(), headers)
         return [] if method == "HEAD" else [body]
+
+    def _gzip_state(self, body: bytes) -> bytes:
+        """``body`` (the state of the snapshot's version) compressed; each version once."""
+        snap = self.live.snapshot()
+        if snap.body is not body:  # a newer state came meanwhile: this one is not worth keeping
+            return gzip.compress(body, 6, mtime=0)
+        with self._lock:
+            version, gz = self._gz
+        if version != snap.version:
+            gz = gzip.compress(body, 6, mtime=0)
+            with self._lock:
+                self._gz = (snap.version, gz)
+        return gz
 
     def _host_ok(self, environ: dict) -> bool:
         return host_allowed(environ.get("HTTP_HOST", ""), str(environ.get("SERVER_PORT", "")),
@@ -143,6 +166,20 @@ class WatchApp:
         finally:
             with self._lock:
                 self._streams -= 1
+
+
+def _accepts_gzip(header: str) -> bool:
+    """Whether an ``Accept-Encoding`` header allows gzip (``gzip;q=0`` refuses it).
+
+    >>> _accepts_gzip("gzip, deflate, br"), _accepts_gzip("identity"), _accepts_gzip("gzip;q=0")
+    (True, False, False)
+    """
+    for part in header.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and q[2:].strip() in ("0", "0.0", "0.00", "0.000"))
+    return False
 
 
 def _event(version: int) -> bytes:

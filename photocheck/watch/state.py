@@ -8,6 +8,16 @@ row is shown without a student. The three verdicts the page uses:
 * ``retake`` (重拍): the frame breaks a rule a new photo fixes (the batch's ``failed``), or the
   file could not be read;
 * ``check`` (请核对): a stranger, a swap, a match no evidence confirms — any other batch status.
+
+A slate (a frame of a shot-number card or a phone's 采集码, file status ``slate``) has no verdict of
+its own: when it is the latest frame, ``current`` is the student the card names (``kind: "slate"``,
+``verdict: null``: "card 12 read: 张三 — take the photo") and ``next`` is that student's row. Which
+row a card names is decided by the batch's own :func:`photocheck.batch.slates.find_slates`; a card
+that names no row (a shot number the log does not have, another session's card) is ``check`` with
+the reason and no student.
+
+The students are report.json's objects: without the report's inline thumbnails (the page fetches
+the state after every verdict; a frame's annotated thumbnail is ``frames[].thumb``, one URL).
 """
 
 from __future__ import annotations
@@ -15,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
+from ..batch.slates import Slate, find_slates
 from ..batch.work import pick_lang
 
 if TYPE_CHECKING:
@@ -52,11 +63,32 @@ def problems(findings: list[dict]) -> list[dict]:
     return sorted(out, key=lambda p: _ORDER[p["status"]])
 
 
+def slates_of(report: dict, inputs: Inputs, by_rel: dict) -> dict[str, Slate]:
+    """The report's slate frames (file name → :class:`~photocheck.batch.slates.Slate`): which row
+    each binds and why not, as the batch decided it (the same function on the same records)."""
+    rels = {f["file"] for f in report["files"] if f["status"] == "slate"}
+    if not rels:
+        return {}
+    records = list(by_rel.values())  # all of them: a card's session is the one most cards have
+    found = find_slates(records, [None] * len(records), {r["rel"]: k for k, r in enumerate(records)},
+                        inputs.log_rows.rows)
+    return {rel: sl for rel, sl in found.items() if rel in rels}
+
+
+def _card_problem(sl: Slate, zh: bool) -> dict:
+    if sl.problem is not None:
+        return {"rule": "batch.card", "status": "fail", "message": sl.problem.zh if zh else sl.problem.en}
+    return {"rule": "batch.card", "status": "fail", "message": "这张拍摄号卡不能对应任何记录。" if zh
+            else "this card binds no log row."}
+
+
 def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: Inputs, by_rel: dict) -> dict[str, Any]:
     """The ``/api/state`` object (without ``version``, which the caller sets)."""
     lang = inputs.lang
     zh = lang == "zh"
-    rows = report["students"]
+    # report.json's student objects, which do not hold the inline thumbnails either (~5 KB each)
+    rows = [{k: v for k, v in s.items() if k != "thumbnail"} for s in report["students"]]
+    slates = slates_of(report, inputs, by_rel)
     row_of = {s["shot_no"]: s for s in rows if s["shot_no"] is not None}
     stranger_of = {rel: s for s in rows if s["shot_no"] is None for rel in [s["file"], *s["retakes"]] if rel}
     files = {f["file"]: f for f in report["files"]}
@@ -97,6 +129,16 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         elif st == "unreadable":
             item["verdict"] = "retake"
             item["problems"] = [{"rule": "file.read", "status": "fail", "message": f.get("reason") or ""}]
+        elif st == "slate" and e.rel in slates:
+            sl = slates[e.rel]
+            item["card_no"] = sl.shot_no  # the number as the card says it (None: not a number)
+            item["code"] = "card" if sl.text.upper().startswith("PHOTOCHECK:") else "phone"
+            s = row_of.get(sl.shot_no) if sl.key is not None else None
+            if s is not None:  # the student on the stool next: no verdict yet
+                item.update(shot_no=s["shot_no"], student_id=s["student_id"], name=s["name"])
+            else:  # a card that names no row of this shoot: say why, name no one
+                item["verdict"] = "check"
+                item["problems"] = [_card_problem(sl, zh)]
         if e.scanned is not None and e.scanned.kind == "image" and rec is not None:
             item["thumb"] = f"/api/thumb/{fid}.jpg?v={e.seq}"
         frames.append(item)
@@ -105,25 +147,40 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
     # the latest frame taken while watching; a backlog judged after it (a half-full folder) is older
     # (by arrival: an older truncated copy judged at its time-out does not take the newer frame's place)
     live = {frame_id(e.rel): e.arrived for e in entries if e.live}
-    people = [fr for fr in frames if fr["status"] in FRAME_STATUSES]
+    people = [fr for fr in frames if fr["status"] in FRAME_STATUSES or (fr["status"] == "slate" and "code" in fr)]
     latest = max((fr for fr in people if fr["id"] in live), key=lambda fr: live[fr["id"]],
                  default=people[0] if people else None)
-    if latest is not None:
+    if latest is not None and latest["status"] == "slate":
+        # the card just photographed: its student is the one on the stool now, not photographed yet
+        s = row_of.get(latest["shot_no"]) if latest["shot_no"] is not None else None
+        current = {"kind": "slate", "shot_no": None, "student_id": None, "name": None, "verdict": latest["verdict"],
+                   "reasons": latest["problems"], "frame_id": latest["id"], "card_no": latest["card_no"],
+                   "code": latest["code"]}
+        if s is not None:
+            current.update(shot_no=s["shot_no"], student_id=s["student_id"], name=s["name"])
+    elif latest is not None:
         s = row_of.get(latest["shot_no"]) if latest["shot_no"] is not None else None
         if s is not None:
-            current = {"shot_no": s["shot_no"], "student_id": s["student_id"], "name": s["name"],
+            current = {"kind": "frame", "shot_no": s["shot_no"], "student_id": s["student_id"], "name": s["name"],
                        "verdict": student_verdict(s["status"]), "reasons": problems(s["findings"]),
                        "frame_id": latest["id"]}
         else:  # not assigned to a row: no student is named
-            current = {"shot_no": None, "student_id": None, "name": None, "verdict": latest["verdict"],
+            current = {"kind": "frame", "shot_no": None, "student_id": None, "name": None, "verdict": latest["verdict"],
                        "reasons": latest["problems"], "frame_id": latest["id"]}
 
     log_rows = [s for s in rows if s["shot_no"] is not None]
     nxt = None
     start = 0
-    if current and current["shot_no"] is not None:
-        start = next((i + 1 for i, s in enumerate(log_rows) if s["shot_no"] == current["shot_no"]), 0)
-    for s in log_rows[start:] + log_rows[:start]:
+    if current and current["kind"] == "slate" and current["shot_no"] is not None:
+        nxt = {"shot_no": current["shot_no"], "student_id": current["student_id"], "name": current["name"]}
+    elif current:
+        # after the latest student named (for a frame no one was given or a card naming no row: the
+        # one before it; a card's student not photographed yet is still to come)
+        named = next((fr for fr in people[people.index(latest):] if fr["shot_no"] is not None), None)
+        if named is not None:
+            after = 0 if named["status"] == "slate" else 1
+            start = next((i + after for i, s in enumerate(log_rows) if s["shot_no"] == named["shot_no"]), 0)
+    for s in [] if nxt else log_rows[start:] + log_rows[:start]:
         if s["status"] == "missing":
             nxt = {"shot_no": s["shot_no"], "student_id": s["student_id"], "name": s["name"]}
             break

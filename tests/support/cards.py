@@ -194,3 +194,13 @@ def make_card_shoot(out, size: tuple[int, int] = (2400, 1600), session: str = "T
         lines.append(f"{shot},2026{shot:03d},学生{shot},{PHONE_CODE if shot == 8 else ''}")
     (out / "shots.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return truth
+
+
+def card_frame(number: int, session: str = "", exif_time: str | None = None, size: tuple[int, int] = (2400, 1600)) -> bytes:
+    """A camera JPEG of printed card ``number`` photographed alone (held up in front of the backdrop,
+    13 % of the frame's width, slightly turned): a slate frame with no face. ``exif_time``
+    ("2026:06:10 09:02:04") places it in the capture order among real camera frames."""
+    frame = np.empty((size[1], size[0], 3), np.uint8)
+    frame[:] = (100, 197, 255)
+    frame, _ = hold(frame, card_image(number, session), width_frac=0.13, cx=0.5, cy=0.5, yaw=10, roll=3, seed=number)
+    return jpeg_bytes(frame, 90, exif_time)

@@ -18,7 +18,14 @@
       caption: function (file, t) { return file + (t ? " · " + t : ""); },
       folder: function (d) { return "照片文件夹：" + d; },
       strip: { ok: "OK", retake: "重拍", check: "核对" },
-      unreadable: "文件无法读取"
+      unreadable: "文件无法读取",
+      // the card (or the phone's 采集码) just photographed: the student now on the stool
+      slateWord: "请拍摄",
+      slate: function (cur) {
+        var who = (cur.name || "") + (cur.student_id ? "（" + cur.student_id + "）" : " ");
+        return (cur.code === "phone" ? "采集码（拍摄号 " + cur.shot_no + "）" : "拍摄号卡 " + cur.shot_no) + "：" + who + "— 请拍摄";
+      },
+      badCard: function (no) { return no ? "拍摄号卡 " + no + "：不能对应学生" : "拍摄号卡：不能对应学生"; }
     },
     en: {
       waiting: "Waiting for a photo…", unmatched: "No student matched", noName: "(no name)",
@@ -30,7 +37,13 @@
       caption: function (file, t) { return file + (t ? " · " + t : ""); },
       folder: function (d) { return "Shots folder: " + d; },
       strip: { ok: "OK", retake: "Retake", check: "Check" },
-      unreadable: "File cannot be read"
+      unreadable: "File cannot be read",
+      slateWord: "Take the photo",
+      slate: function (cur) {
+        var who = (cur.name || cur.student_id || "") + (cur.name && cur.student_id ? " (" + cur.student_id + ")" : "");
+        return (cur.code === "phone" ? "code read (shot " + cur.shot_no + ")" : "card " + cur.shot_no + " read") + ": " + who + " — take the photo";
+      },
+      badCard: function (no) { return no ? "card " + no + ": no student of this shoot" : "card: no student of this shoot"; }
     }
   };
   var VERDICTS = { ok: 1, retake: 1, check: 1 };
@@ -78,8 +91,10 @@
     }
     // a frame the server says belongs to another student than `current`: never mix the two
     var consistent = !cur || !frame || frame.shot_no == null || cur.shot_no == null || frame.shot_no === cur.shot_no;
-    var waiting = !cur || !VERDICTS[cur.verdict] || !consistent;
-    var v = waiting ? "none" : cur.verdict;
+    // a card that names a student: no verdict yet, that student is to be photographed now
+    var slate = !!cur && cur.kind === "slate" && cur.shot_no != null && cur.verdict == null;
+    var waiting = !cur || (!slate && !VERDICTS[cur.verdict]) || !consistent;
+    var v = waiting ? "none" : slate ? "slate" : cur.verdict;
     document.body.setAttribute("data-verdict", v);
     $("verdict").setAttribute("data-verdict", v);
     var reasons = $("reasons");
@@ -94,9 +109,20 @@
       if (!consistent) refreshSoon();
       return;
     }
+    if (slate) {
+      text($("shot-no"), cur.shot_no);
+      text($("name"), cur.name || T.noName);
+      text($("student-id"), cur.student_id || "");
+      text($("verdict-word"), T.slateWord);
+      text($("verdict-hint"), T.slate(cur));
+      setThumb(frame && frame.thumb ? frame.thumb : null, cur.frame_id,
+               frame ? T.caption(frame.file, clockTime(frame.judged_at)) : "");
+      return;
+    }
     if (cur.shot_no == null) {
       text($("shot-no"), "?");
-      text($("name"), frame && frame.status === "unreadable" ? T.unreadable : T.unmatched);
+      text($("name"), cur.kind === "slate" ? T.badCard(cur.card_no) :
+                      frame && frame.status === "unreadable" ? T.unreadable : T.unmatched);
       text($("student-id"), "");
     } else {
       text($("shot-no"), cur.shot_no);
