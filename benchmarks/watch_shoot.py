@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import http.client
 import json
 import os
@@ -184,8 +185,12 @@ class Watch:
     def fetch(self) -> dict:
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         c.request("GET", "/api/state")
-        st = json.loads(c.getresponse().read())
+        r = c.getresponse()
+        body = r.read()
         c.close()
+        st = json.loads(gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body)
+        if "version" not in st:
+            raise OSError(f"/api/state answered {r.status}: {st}")
         self.states.append((time.time(), st))
         return st
 
