@@ -209,6 +209,25 @@ class Models:
             feat = self.sface.feature(crop).reshape(-1).astype(np.float32)
         return feat / (np.linalg.norm(feat) + 1e-12)
 
+    def warm_up(self) -> None:
+        """Create every model and run each once at the input sizes a camera original and its
+        upload file give it (a first run at a new size sets up the network's buffers), so that
+        the first photo of a session costs what the others do.
+
+        >>> get_models().warm_up()  # doctest: +SKIP
+        """
+        grey = np.full((640, 480, 3), 128, np.uint8)
+        for w, h in ((750, 500), (500, 750), (480, 640)):  # YuNet: landscape, portrait, upload file
+            self.detect_faces(cv2.resize(grey, (w, h)))
+        self.landmarks(cv2.resize(grey, (512, 512)))
+        for w, h in ((512, 384), (384, 512)):
+            self.person_mask(cv2.resize(grey, (w, h)))
+        from .analysis import HAIR_SIDE
+
+        self.hair_mask(cv2.resize(grey, (HAIR_SIDE, HAIR_SIDE)))
+        row = np.array([140, 200, 200, 240, 190, 300, 290, 300, 240, 360, 200, 400, 280, 400, 0.9], np.float32)
+        self.embedding(grey, row)
+
     def close(self) -> None:
         for obj in (self._landmarker, self._segmenter):
             if obj is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from ..heap import keep_freed_memory
 from .batch import batch_cmd
 from .cards import cards_cmd
 from .check import check_cmd
@@ -24,6 +25,8 @@ from .watch import watch_cmd
 @click.version_option(__version__, prog_name="photocheck")
 def main() -> None:
     """Check graduation photos against the CHSI (学信网) photo rules, offline."""
+    # Our own process: let it reuse the photos' freed memory (a library caller's process is left alone).
+    keep_freed_memory()
 
 
 main.add_command(check_cmd)

@@ -257,10 +257,10 @@ class LiveBatch:
 
         from ..inference import get_models
 
-        m = get_models()
-        _ = m.yunet, m.landmarker, m.segmenter, m.sface, m.hair_net
+        get_models().warm_up()  # every model at the sizes a camera frame and its upload file use
+        # camera-sized, so the reduced decode a camera original takes is the one warmed
         buf = io.BytesIO()
-        Image.new("RGB", (1200, 800), (100, 197, 255)).save(buf, "JPEG", quality=90)
+        Image.new("RGB", (4200, 2800), (100, 197, 255)).save(buf, "JPEG", quality=90)
         inp = self.inputs
         analyse_file(buf.getvalue(), "warm-up.jpg", None, inp.lang, inp.verify, inp.thumb_w, inp.experimental,
                      annotate_height=THUMB_HEIGHT)

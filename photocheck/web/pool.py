@@ -58,6 +58,9 @@ def _worker_main(conn) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    from ..heap import keep_freed_memory
+
+    keep_freed_memory()  # a worker analyses photo after photo: reuse their freed memory
     import cv2
 
     cv2.setNumThreads(1)  # one worker per core: OpenCV's own threads would only oversubscribe
