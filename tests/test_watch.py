@@ -196,6 +196,42 @@ def test_files_written_as_tethering_tools_write_them_get_one_verdict_each(watchi
         "DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG", "DSC_0416.JPG"]  # SHOTS_DIR only read
 
 
+def test_the_current_student_stays_while_a_frame_is_rewritten_and_when_an_older_copy_times_out(watching):
+    # the operator's "current" must not jump back to the previous student while digiCamControl
+    # rewrites the new frame, nor to an older truncated copy judged at its time-out
+    live, shots = watching()
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    wait_for(live, judged("DSC_0412.JPG"))
+    cut = (SHOTS / "DSC_0413.JPG").read_bytes()
+    (shots / "DSC_0411.JPG").write_bytes(cut[: len(cut) // 2])  # a copy that stopped: never completes
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "DSC_0413.JPG")  # the next student's frame
+    wait_for(live, lambda st: judged("DSC_0413.JPG")(st) and st["current"]["frame_id"] == frame(st, "DSC_0413.JPG")["id"])
+    states: list[dict] = []
+    rec = threading.Thread(target=_record_states, args=(live, states), daemon=True)
+    rec.start()
+    final = with_exif_artist(cut, "Studio A")
+    with open(shots / "DSC_0413.JPG", "wb") as fh:  # the plugin rewrites it, in pieces
+        for k in range(0, len(final), len(final) // 4 + 1):
+            fh.write(final[k:k + len(final) // 4 + 1])
+            fh.flush()
+            time.sleep(0.4)
+    st = wait_for(live, lambda st: shows_bytes(live, st, "DSC_0413.JPG", final) and judged("DSC_0411.JPG")(st), timeout=30)
+    assert frame(st, "DSC_0411.JPG")["status"] == "unreadable"
+    time.sleep(0.5)
+    for state in [*states, live.snapshot().state]:
+        assert frame(state, "DSC_0413.JPG")["shot_no"] == "2", frame(state, "DSC_0413.JPG")
+        assert state["current"]["shot_no"] == "2", state["current"]
+
+
+def _record_states(live: LiveBatch, out: list[dict]) -> None:
+    v = live.snapshot().version
+    while not live.stopped:
+        snap = live.wait_change(v, 0.5)
+        if snap.version != v:
+            out.append(snap.state)
+        v = snap.version
+
+
 def _record_unreadable(live: LiveBatch, out: set[str]) -> None:
     v = 0
     while not live.stopped:
@@ -223,6 +259,63 @@ def test_log_rows_added_during_the_shoot_are_read_and_a_half_saved_log_keeps_the
     st = wait_for(live, lambda st: judged("DSC_0413.JPG")(st) and len(st["students"]) == 2)
     assert frame(st, "DSC_0413.JPG")["shot_no"] == "2" and frame(st, "DSC_0413.JPG")["name"] == "李娜"
     assert not any("之前" in n for n in st["notes"])
+
+
+def test_a_frame_taken_just_after_its_row_was_scanned_is_matched_to_it_at_once(watching, tmp_path):
+    # the code reader appends the row and the shutter follows a second later: the frame's first
+    # verdict must already know the row (not 请核对 · 未匹配 until the next rescan of the folder)
+    lines = LOG.read_text(encoding="utf-8-sig").splitlines()
+    log = tmp_path / "log.csv"
+    log.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    live, shots = watching(log=log, options=Options(settle=0.5, timeout=2.5, rescan=60))
+    shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")
+    wait_for(live, judged("DSC_0412.JPG"))
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(lines[2] + "\n")
+    shutil.copyfile(SHOTS / "DSC_0413.JPG", shots / "tmpfileQa21xy")
+    os.replace(shots / "tmpfileQa21xy", shots / "DSC_0413.JPG")
+    st = wait_for(live, judged("DSC_0413.JPG"), timeout=20)
+    assert (frame(st, "DSC_0413.JPG")["status"], frame(st, "DSC_0413.JPG")["shot_no"]) == ("used", "2")
+
+
+def test_watch_starts_before_the_first_student_has_scanned(tmp_path, monkeypatch):
+    # the operator starts watch before the first student: the code reader's log has its header only
+    from click.testing import CliRunner
+
+    from photocheck.cli import watch as cli_watch
+
+    lines = LOG.read_text(encoding="utf-8-sig").splitlines()
+    log = tmp_path / "log.csv"
+    log.write_text(lines[0] + "\n", encoding="utf-8")
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    seen = {}
+
+    class Server:  # the page's server, replaced by the shoot: runs until "Ctrl+C"
+        def __init__(self, app):
+            self.live = app.live
+
+        def run(self):
+            live = self.live
+            wait_for(live, lambda st: st["version"] >= 1)
+            shutil.copyfile(SHOTS / "DSC_0412.JPG", shots / "DSC_0412.JPG")  # shot before the scan reached the log
+            seen["before"] = frame(wait_for(live, judged("DSC_0412.JPG")), "DSC_0412.JPG")
+            with open(log, "a", encoding="utf-8") as fh:
+                fh.write(lines[1] + "\n")
+            st = wait_for(live, lambda st: frame(st, "DSC_0412.JPG")["shot_no"] == "1", timeout=20)
+            seen["after"], seen["notes"] = frame(st, "DSC_0412.JPG"), st["notes"]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(cli_watch, "make_server", lambda app, host, port: Server(app))
+    monkeypatch.setattr(cli_watch, "bound_port", lambda server: 8765)
+    res = CliRunner().invoke(cli_watch.watch_cmd, [str(shots), "--log", str(log), "--out", str(tmp_path / "out"),
+                                                   "--no-browser", "--timeout", "2"])
+    assert res.exit_code == 0 and res.exception is None, res.output
+    assert seen["before"]["status"] == "unmatched" and seen["before"]["student_id"] is None  # no student guessed
+    assert seen["after"]["status"] == "used" and seen["after"]["student_id"] == "2026001"
+    assert not any("数据行" in n for n in seen["notes"])
 
 
 # -- the HTTP API ------------------------------------------------------------------------------------

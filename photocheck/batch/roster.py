@@ -55,6 +55,11 @@ class Roster:
     notes: list[str] = field(default_factory=list)
 
 
+class EmptyLogError(RosterError):
+    """The log has its header but no rows yet (``watch`` starts on it: the code reader has not
+    scanned anyone yet)."""
+
+
 def natural_key(s: str) -> tuple:
     """Sort key that orders "2" before "10" and "A-9" before "A-10"."""
     return tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in re.findall(r"\d+|\D+", s))
@@ -136,7 +141,7 @@ def read_roster(path: str | os.PathLike) -> Roster:
                         get("time"), get("id_number"), extra))
         notes += lossy_note(file, sheet, r, index.get("id_number"), "ID number")
     if not rows:
-        raise fail("没有任何数据行。", "no data rows below the header.")
+        raise EmptyLogError(file, "没有任何数据行。", "no data rows below the header.", sheet.name)
     seen: dict[str, int] = {}
     dups = []
     for row in rows:

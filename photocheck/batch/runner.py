@@ -32,7 +32,7 @@ from .journal import STATE_DIR, Journal
 from .outputs import check_template, output_name, stale_outputs, write_outputs
 from .pool import run_local
 from .registration import Registration, read_registration
-from .roster import Roster, natural_key, read_roster
+from .roster import EmptyLogError, Roster, natural_key, read_roster
 from .scan import ScannedFile, scan
 from .settings import load_settings
 from .work import analyse_file, crashed_record, reference_record
@@ -106,18 +106,25 @@ class Inputs:
     def experimental(self) -> bool:
         return bool(self.cfg["rules"]["experimental"])
 
-    def read_log(self) -> None:
-        """(Re)read the log and the registration form and join them. Raises RosterError."""
-        rows = read_roster(self.log)
+    def read_log(self, allow_empty: bool = False) -> None:
+        """(Re)read the log and the registration form and join them. Raises RosterError (also for
+        a log without rows, unless ``allow_empty``: a live shoot before the first scan)."""
+        try:
+            rows = read_roster(self.log)
+        except EmptyLogError:
+            if not allow_empty:
+                raise
+            rows = Roster(os.fspath(self.log), [], [], [])
         registration = read_registration(self.roster) if self.roster else None
         self.log_rows, self.registration = rows, registration
         self.joins = join_log(rows.rows, registration) if registration else None
 
 
 def prepare(shots_dir, log, out_dir, *, references=None, name_template="{student_id}.jpg", lang="zh", settings=None,
-            roster=None, trust_order=False) -> Inputs:
+            roster=None, trust_order=False, allow_empty_log=False) -> Inputs:
     """Check the arguments and read the log (and the registration form). Raises
-    :class:`BatchUsageError` / :class:`RosterError`. Nothing is written."""
+    :class:`BatchUsageError` / :class:`RosterError`. Nothing is written. ``allow_empty_log``: a log
+    with its header only is no error (``watch``: rows come as students scan)."""
     cfg = settings if isinstance(settings, dict) else load_settings(settings)
     shots = Path(shots_dir)
     out = Path(out_dir)
@@ -132,7 +139,7 @@ def prepare(shots_dir, log, out_dir, *, references=None, name_template="{student
     check_template(name_template)
     inputs = Inputs(shots, out, log, None, cfg, lang, references, roster, name_template=name_template,  # type: ignore[arg-type]
                     trust_order=trust_order)
-    inputs.read_log()
+    inputs.read_log(allow_empty=allow_empty_log)
     return inputs
 
 

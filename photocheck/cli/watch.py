@@ -87,7 +87,8 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
         if experimental:
             settings["rules"]["experimental"] = True
         inputs = prepare(shots_dir, log, out_dir, references=ref_dir, name_template=name_template, lang=lang,
-                         settings=settings, roster=roster, trust_order=trust_order)
+                         settings=settings, roster=roster, trust_order=trust_order,
+                         allow_empty_log=True)  # started before the first student has scanned
     except (BatchUsageError, RosterError) as e:
         click.secho(("错误：" if zh else "error: ") + e.message(lang), fg="red", err=True)
         sys.exit(exits.USAGE)

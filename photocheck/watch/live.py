@@ -24,6 +24,7 @@ while one cannot be read (being saved), the previous rows stay and the state say
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import logging
 import os
@@ -54,6 +55,9 @@ log = logging.getLogger("photocheck.watch")
 THUMB_HEIGHT = 480
 
 
+_ARRIVALS = itertools.count()
+
+
 @dataclass
 class Entry:
     """One file under SHOTS_DIR (by its name) and what is known of it."""
@@ -69,6 +73,7 @@ class Entry:
     seq: int = 0  # order of judgement: newest first on the page
     urgent: bool = False  # an event named it (a frame just taken): before the backlog
     live: bool = False  # written while the watch ran (not found at its start): may be the "current" frame
+    arrived: int = field(default_factory=lambda: next(_ARRIVALS))  # order first seen: the newest frame is "current"
     next_look: float = 0.0  # when to read it again though it has not changed (settle, time-out)
 
 
@@ -221,11 +226,14 @@ class LiveBatch:
             self._wake.clear()
             try:
                 changed = self.error is not None
-                if self.clock() - last_scan >= self.opt.rescan:
+                rescan = self.clock() - last_scan >= self.opt.rescan
+                if rescan:
                     last_scan = self.clock()
                     changed |= self._rescan()
-                    changed |= self._reload_log()
                 changed |= self._step_all()
+                # the log is looked at on every turn, just before publishing: the code reader appends
+                # a row a second before the shutter, and the frame must not be shown unmatched meanwhile
+                changed |= self._reload_log(retry=rescan)
                 if changed:
                     self.error = None
                     self._publish()
@@ -295,7 +303,8 @@ class LiveBatch:
                 e.urgent = True
         for rel in list(self.entries):
             if rel not in seen and not os.path.lexists(self.entries[rel].path):
-                changed |= not self.entries.pop(rel).waiting
+                self.entries.pop(rel)
+                changed = True  # a judged or a pending frame leaves the page
         return changed
 
     def _step_all(self) -> bool:
@@ -345,7 +354,7 @@ class LiveBatch:
             return "same"  # the folder is out of reach: nothing to learn about this file now
         if not os.path.lexists(e.path):  # renamed away or deleted: a new name is another entry
             self.entries.pop(e.rel, None)
-            return "same" if e.waiting else "changed"
+            return "changed"
         stat = _stat(e.path)
         if stat != e.stat:
             e.stat, e.changed_at, e.next_look = stat, now, now
@@ -390,9 +399,8 @@ class LiveBatch:
             e.next_look = min(e.next_look, now + 0.2)  # a lock goes away without the file changing
         was = e.waiting
         e.waiting = why
-        if e.scanned is not None and not was:  # a judged file changes again: pending until re-judged
-            e.scanned = None
-            return "changed"
+        if e.scanned is not None and not was:  # a judged file changes again (a plugin rewrites it): its
+            return "changed"  # verdict stays on the page, marked as being checked again, until re-judged
         return "same" if was == why else "changed"
 
     def _analyse(self, data: bytes, rel: str, sha: str) -> dict:
@@ -429,9 +437,11 @@ class LiveBatch:
                 out.append("gone")
         return tuple(out)
 
-    def _reload_log(self) -> bool:
+    def _reload_log(self, retry: bool = False) -> bool:
+        """Read the log (and the form) again if either changed on disk (two stats: cheap enough for
+        every turn), or, with ``retry``, if the last read failed (a lock goes away without a change)."""
         stats = self._input_stats()
-        if stats == self._log_stat:
+        if stats == self._log_stat and not (retry and self.log_note):
             return False
         self._log_stat = stats
         before = (self.inputs.log_rows, self.inputs.registration, self.inputs.joins)
@@ -446,13 +456,12 @@ class LiveBatch:
                              if self.inputs.lang == "zh" else
                              f"the log cannot be read right now ({msg}); still using the {n} rows read before. "
                              "It is read again once it is saved.")
-            self._log_stat = ("retry",)  # try again at the next rescan
         return True
 
     # -- publishing -------------------------------------------------------------------------------
     def _publish(self) -> None:
         entries = sorted(self.entries.values(), key=lambda e: e.rel)
-        judged = [e.scanned for e in entries if e.scanned is not None and not e.waiting]
+        judged = [e.scanned for e in entries if e.scanned is not None]  # a file being rewritten: its last bytes
         files = mark_duplicates(sorted(judged, key=lambda f: _natural(f.rel)))
         by_rel, report = assemble(self.inputs, files, self.journal, self.ref_files, open_end=True)
         state = build_state(report, entries, self.journal, self.inputs, by_rel)
@@ -460,7 +469,7 @@ class LiveBatch:
             if note:
                 state["notes"].insert(0, note)
         thumbs = {frame_id(e.rel): e.scanned.sha256 for e in entries
-                  if e.scanned is not None and not e.waiting and e.scanned.sha256}
+                  if e.scanned is not None and e.scanned.sha256}
         with self._changed:
             state["version"] = self._snap.version + 1
             body = json.dumps(state, ensure_ascii=False).encode()

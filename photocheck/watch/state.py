@@ -96,9 +96,9 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
     stranger_of = {rel: s for s in rows if s["shot_no"] is None for rel in [s["file"], *s["retakes"]] if rel}
     files = {f["file"]: f for f in report["files"]}
     frames = []
-    for e in sorted(entries, key=lambda e: (bool(e.waiting), e.seq), reverse=True):
+    for e in sorted(entries, key=lambda e: (bool(e.waiting) and e.scanned is None, e.seq), reverse=True):
         fid = frame_id(e.rel)
-        if e.waiting:
+        if e.waiting and e.scanned is None:
             frames.append({"id": fid, "file": e.rel, "status": "pending", "verdict": "pending", "shot_no": None,
                            "student_id": None, "name": None, "problems": [], "judged_at": None, "thumb": None,
                            "waiting": e.waiting})
@@ -109,6 +109,8 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
         st = f["status"]
         item = {"id": fid, "file": e.rel, "status": st, "verdict": None, "shot_no": None, "student_id": None,
                 "name": None, "problems": [], "judged_at": e.judged_at, "thumb": None}
+        if e.waiting:  # rewritten since (digiCamControl, a plugin): this verdict stands until it is judged again
+            item["waiting"] = e.waiting
         rec = by_rel.get(e.rel)
         if st in ("used", "retake") and f.get("shot_no") in row_of:
             s = row_of[f["shot_no"]]
@@ -146,9 +148,11 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
 
     current = None
     # the latest frame taken while watching; a backlog judged after it (a half-full folder) is older
-    live = {frame_id(e.rel) for e in entries if e.live}
+    # (by arrival: an older truncated copy judged at its time-out does not take the newer frame's place)
+    live = {frame_id(e.rel): e.arrived for e in entries if e.live}
     people = [fr for fr in frames if fr["status"] in FRAME_STATUSES or (fr["status"] == "slate" and "code" in fr)]
-    latest = next((fr for fr in people if fr["id"] in live), people[0] if people else None)
+    latest = max((fr for fr in people if fr["id"] in live), key=lambda fr: live[fr["id"]],
+                 default=people[0] if people else None)
     if latest is not None and latest["status"] == "slate":
         # the card just photographed: its student is the one on the stool now, not photographed yet
         s = row_of.get(latest["shot_no"]) if latest["shot_no"] is not None else None
@@ -191,7 +195,7 @@ def build_state(report: dict, entries: list[Entry], journal: Journal, inputs: In
               "check": sum(s["status"] not in ("ok", "failed") for s in photographed)
               + sum(1 for s in rows if s["shot_no"] is None),
               "missing": sum(s["status"] == "missing" for s in log_rows),
-              "pending": sum(fr["status"] == "pending" for fr in frames)}
+              "pending": sum(fr["status"] == "pending" or "waiting" in fr for fr in frames)}
     return {"version": 0, "lang": lang, "shots_dir": str(inputs.shots), "out": str(inputs.out),
             "current": current, "next": nxt, "counts": counts, "frames": frames, "students": rows,
             "mismatches": report["mismatches"], "notes": list(report["notes"]),
