@@ -19,7 +19,7 @@ import numpy as np
 from . import landmarks as L
 from .errors import PhotoError
 from .framing import FrameMap, Rect, crop, plan_frame
-from .inference import Models, get_models
+from .inference import HAIR_SIDE, Models, get_models
 from .io import LoadedImage, Source, load
 from .spec import Spec, load_spec
 
@@ -31,7 +31,6 @@ T = TypeVar("T")
 DETECT_LONG_SIDE = 800  # YuNet input at most this (400–800 px): faces down to ~40 px in a camera frame
 LANDMARK_SIDE = 512  # the landmarker works at 256 px internally; more only costs time
 SEGMENT_LONG_SIDE = 512  # the selfie model works at 256 px internally
-HAIR_SIDE = 384  # hair model input (square; trained at 512): see docs/performance.md for the choice
 HAIR_BOX = 2.4  # the hair crop: a square of this × face width around the head (hair, ears, jaw)
 MIN_FACE_SCORE = 0.6
 OTHER_FACE_MIN_WIDTH = 0.2  # faces narrower than 20 % of the main face are not counted

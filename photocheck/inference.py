@@ -21,6 +21,8 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+HAIR_SIDE = 384  # hair model input (square; trained at 512): see docs/performance.md for the choice
+
 MODEL_FILES = {
     "face_landmarker.task": "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
     "selfie_segmentation.tflite": "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c",
@@ -222,8 +224,6 @@ class Models:
         self.landmarks(cv2.resize(grey, (512, 512)))
         for w, h in ((512, 384), (384, 512)):
             self.person_mask(cv2.resize(grey, (w, h)))
-        from .analysis import HAIR_SIDE
-
         self.hair_mask(cv2.resize(grey, (HAIR_SIDE, HAIR_SIDE)))
         row = np.array([140, 200, 200, 240, 190, 300, 290, 300, 240, 360, 200, 400, 280, 400, 0.9], np.float32)
         self.embedding(grey, row)
