@@ -470,6 +470,7 @@ def test_batch_after_watch_analyses_nothing_and_equals_a_cold_batch(watching, tm
     names = [p.name for p in SHOTS.iterdir()]
     st = wait_for(live, judged(*names), timeout=240)
     live.stop()
+    assert live.not_confirmed_if_closed()[0] == []  # the shoot is complete: the hand-over has nothing to warn of
     lines = len(_journal(out))
 
     after = run_batch(shots, LOG, out, workers=1, references=REFS, progress=False)
@@ -717,3 +718,23 @@ def test_under_trust_order_a_retake_lists_only_what_a_new_photo_fixes(tmp_path):
     assert (cur["shot_no"], cur["verdict"]) == ("3", "retake")
     assert [r["rule"] for r in cur["reasons"]] == ["eyes.open"], cur["reasons"]
     assert frame(st, "DSC_0412.JPG")["verdict"] == "ok"  # the order is trusted: no 请核对 for it
+
+
+def test_at_hand_over_watch_names_the_ok_students_the_final_batch_would_not_confirm(watching):
+    """A shoot that ends with two logged students never photographed: live, their rows are "not
+    reached yet" and the time evidence confirms the others (OK on the page); closed, the camera clock
+    fits one student later almost as well, so the batch confirms no one by time. The hand-over says
+    which OK students that is, and which rows have no photo, instead of leaving the operator to find
+    it in the report."""
+    live, shots = watching(references=None)
+    names = [f"DSC_0{n}.JPG" for n in range(412, 423)]
+    for name in names:
+        shutil.copyfile(SHOTS / name, shots / name)
+    st = wait_for(live, judged(*names))
+    shown_ok = {s["shot_no"] for s in st["students"] if s["status"] == "ok"}
+    live.stop()
+    lost, missing = live.not_confirmed_if_closed()
+    assert shown_ok and set(lost) == shown_ok  # every OK on the page is one the batch would not confirm
+    assert {"9", "11", "12"} <= set(missing)
+    final = run_batch(shots, LOG, live.inputs.out, workers=1, progress=False)  # the printed hand-over command
+    assert not {s["shot_no"] for s in final.students if s["status"] == "ok"} & set(lost)

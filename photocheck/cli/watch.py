@@ -131,5 +131,14 @@ def watch_cmd(shots_dir, log, roster, ref_dir, out_dir, host, port, allowed_host
                 if zh else f"{live.analysed} photo(s) analysed (kept in {out_dir}). When the shoot is over, run this to write "
                            "the upload files and the report (nothing is analysed again):")
     click.echo(f"  {cmd}")
+    lost, missing = live.not_confirmed_if_closed()
+    if lost:
+        shots, rows = "、".join(lost) if zh else ", ".join(lost), ("、" if zh else ", ").join(missing) or "—"
+        click.secho(f"注意：如果现在结束拍摄，拍摄号 {shots} 在页面上是合格，但 batch 无法确认它们：记录中的拍摄号 {rows} "
+                    "没有照片，照片与记录的对应因此不唯一。请补拍这些学生，或用 --references 提供学籍照片，"
+                    "再运行上面的命令。" if zh else
+                    f"note: if the shoot ends now, shot(s) {shots} shown OK on the page will not be confirmed by batch: "
+                    f"logged shot(s) {rows} have no photo, so which photo is whose is no longer certain. Photograph "
+                    "those students, or give --references, then run the command above.", fg="yellow", bold=True)
     click.echo("要继续监视，再次运行同一条 watch 命令即可。" if zh else "To go on watching, run the same watch command again.")
 

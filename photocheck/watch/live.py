@@ -459,10 +459,28 @@ class LiveBatch:
         return True
 
     # -- publishing -------------------------------------------------------------------------------
-    def _publish(self) -> None:
+    def _judged_files(self) -> list[ScannedFile]:
         entries = sorted(self.entries.values(), key=lambda e: e.rel)
         judged = [e.scanned for e in entries if e.scanned is not None]  # a file being rewritten: its last bytes
-        files = mark_duplicates(sorted(judged, key=lambda f: _natural(f.rel)))
+        return mark_duplicates(sorted(judged, key=lambda f: _natural(f.rel)))
+
+    def not_confirmed_if_closed(self) -> tuple[list[str], list[str]]:
+        """(shot numbers shown OK now that the final batch would not confirm if the shoot ended
+        here, the logged shot numbers without a photo). While the shoot goes on, rows not reached
+        yet are not missing; at the end they are, and two rows never photographed can make the
+        camera clock fit one student later almost as well — the batch then trusts no time match.
+        Called after :meth:`stop`, for the hand-over message (one matcher run, no analysis)."""
+        files = self._judged_files()
+        _, live = assemble(self.inputs, files, self.journal, self.ref_files, open_end=True)
+        _, closed = assemble(self.inputs, files, self.journal, self.ref_files, open_end=False)
+        ok_closed = {s["shot_no"] for s in closed["students"] if s["status"] == "ok"}
+        lost = [s["shot_no"] for s in live["students"] if s["status"] == "ok" and s["shot_no"] not in ok_closed]
+        missing = [s["shot_no"] for s in live["students"] if s["status"] == "missing"]  # incl. "not reached yet"
+        return lost, missing
+
+    def _publish(self) -> None:
+        entries = sorted(self.entries.values(), key=lambda e: e.rel)
+        files = self._judged_files()
         by_rel, report = assemble(self.inputs, files, self.journal, self.ref_files, open_end=True)
         state = build_state(report, entries, self.journal, self.inputs, by_rel)
         for note in (self.log_note, self.folder_note):
