@@ -709,9 +709,9 @@ def test_under_trust_order_a_retake_lists_only_what_a_new_photo_fixes(tmp_path):
     live = LiveBatch(prepare(shots, LOG, tmp_path / "out", trust_order=True), FAST)
     live.start()
     try:
-        for name in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG"):
+        for name in ("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG"):  # one student after another, as shot
             shutil.copyfile(SHOTS / name, shots / name)
-        st = wait_for(live, judged("DSC_0412.JPG", "DSC_0413.JPG", "DSC_0414.JPG"))
+            st = wait_for(live, judged(name))
     finally:
         live.stop()
     cur = st["current"]
