@@ -61,6 +61,7 @@ class LoadedImage:
     quality: QualityEstimate | None = None
     layout: JpegLayout | None = None
     exif_time: str | None = None  # EXIF DateTimeOriginal, "YYYY:MM:DD HH:MM:SS"
+    camera: str | None = None  # EXIF make, model and body serial number ("Canon EOS R6 012345")
     orientation: int = 1
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -115,7 +116,8 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise _fail(name, "unreadable", f"无法读取文件：{e.strerror or e}", f"cannot read file: {e.strerror or e}") from None
 
 
-def _exif_facts(im: Image.Image) -> tuple[int, str | None, list[str]]:
+def _exif_facts(im: Image.Image) -> tuple[int, str | None, str | None, list[str]]:
+    """(orientation, capture time, camera, notes) from the file's EXIF."""
     notes: list[str] = []
     try:
         exif = im.getexif()
@@ -123,12 +125,14 @@ def _exif_facts(im: Image.Image) -> tuple[int, str | None, list[str]]:
         sub = exif.get_ifd(0x8769)
         when = sub.get(0x9003) or exif.get(0x0132)
         when = str(when).strip("\x00 ") if when else None
+        parts = (str(v or "").strip("\x00 ") for v in (exif.get(0x010F), exif.get(0x0110), sub.get(0xA431)))
+        camera = " ".join(p for p in parts if p) or None  # make, model, body serial: one camera of a shoot
     except Exception:  # corrupt EXIF must not stop a check
-        return 1, None, ["exif_unreadable"]
+        return 1, None, None, ["exif_unreadable"]
     if orientation not in range(1, 9):
         notes.append("exif_orientation_invalid")
         orientation = 1
-    return orientation, when, notes
+    return orientation, when, camera, notes
 
 
 def _to_srgb(im: Image.Image, name: str) -> Image.Image:
@@ -209,7 +213,7 @@ def _from_bytes(data: bytes, name: str, ext: str | None, work_short_side: int) -
     if w < 16 or h < 16:
         raise _fail(name, "too_small", f"图片太小（{w}×{h}）", f"image too small ({w}×{h})")
     mode = im.mode
-    orientation, when, notes = _exif_facts(im)
+    orientation, when, camera, notes = _exif_facts(im)
     quality = estimate_quality(getattr(im, "quantization", None)) if fmt == "JPEG" else None
     dpi = im.info.get("dpi")
     dpi = (float(dpi[0]), float(dpi[1])) if dpi else None
@@ -243,7 +247,8 @@ def _from_bytes(data: bytes, name: str, ext: str | None, work_short_side: int) -
     return LoadedImage(
         name=name, rgb=np.ascontiguousarray(rgb), width=w, height=h, format=fmt, mode=mode,
         size_bytes=len(data), extension=ext, dpi=dpi, quality=quality,
-        layout=layout if fmt == "JPEG" else None, exif_time=when, orientation=orientation, notes=tuple(notes),
+        layout=layout if fmt == "JPEG" else None, exif_time=when, camera=camera, orientation=orientation,
+        notes=tuple(notes),
     )
 
 

@@ -17,8 +17,6 @@ session has the same curve, so the comparison between frames holds.
 
 from __future__ import annotations
 
-import io
-import os
 from functools import lru_cache
 
 import cv2
@@ -121,25 +119,6 @@ def white_balance_shift(base_rgb: np.ndarray, frame_rgb: np.ndarray, usable: np.
     else:
         k = ks[i]
     return float(REFERENCE_K - k)
-
-
-def camera_id(source: str | os.PathLike | bytes | None) -> str | None:
-    """The camera that took the file (its path or its bytes): EXIF make, model and body serial
-    number (only the header is read); None when the file says nothing."""
-    if source is None:
-        return None
-    try:
-        from PIL import Image
-
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
-            exif = im.getexif()
-            sub = exif.get_ifd(0x8769)
-            parts = [str(exif.get(0x010F) or "").strip(), str(exif.get(0x0110) or "").strip(),
-                     str(sub.get(0xA431) or "").strip()]
-    except Exception:  # an odd header says nothing about the camera; the frame is still measured
-        return None
-    parts = [p.strip("\x00 ") for p in parts]
-    return " ".join(p for p in parts if p) or None
 
 
 def _log2(v: float) -> float:
@@ -255,9 +234,9 @@ def _lstar_to_y(lstar: float) -> float:
     return ((lstar + 16) / 116) ** 3 if lstar > 8 else lstar / 903.3
 
 
-def session_measures(a, source: str | os.PathLike | bytes | None = None) -> dict:
+def session_measures(a) -> dict:
     """The frame's session measures (a small JSON-able dict), computed once from its analysis:
-    ``camera`` (EXIF make/model/serial of the file ``source``, its path or bytes, or None),
+    ``camera`` (EXIF make/model/serial, as the loader read it, or None),
     ``backdrop`` (scene-light RGB in log2, clipped shares, luminance in stops, fall-off top/low and
     left/right in stops) and ``face`` (eye-white reference in stops, side-to-side ratio, light slope
     and skin in stops); a part that cannot be measured is None.
@@ -267,7 +246,7 @@ def session_measures(a, source: str | os.PathLike | bytes | None = None) -> dict
     >>> sorted(m)
     ['backdrop', 'camera', 'face']
     """
-    out: dict = {"camera": camera_id(source)}
+    out: dict = {"camera": a.image.camera}
     for part, measure in (("backdrop", _backdrop), ("face", _face)):
         try:
             out[part] = measure(a)

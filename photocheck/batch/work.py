@@ -165,7 +165,7 @@ def analyse_file(source, rel: str, sha256: str | None = None, lang: str = "zh", 
                ok=rep_ok, findings=findings, t16=t16, t64=t64,
                thumb=_thumb_jpeg(a.rgb, thumb_width), upload=None, upload_findings=[])
     rec["card"] = card_record(a, image_bytes)  # a shot-number card (slate) or a phone's QR code in the frame
-    rec["session"] = session_measures(a, image_bytes)  # what the lights and camera set: the session rules read it
+    rec["session"] = session_measures(a)  # what the lights and camera set: the session rules read it
     if rep_ok and a.face is not None:
         data = export_upload(image_bytes, a)
         if verify_upload:  # the upload file must pass `photocheck check` (upload profile) itself
