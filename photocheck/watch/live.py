@@ -125,7 +125,7 @@ class LiveBatch:
         self._log_stat = self._input_stats()
         self._seq = 0
         self._lock = threading.Lock()  # guards entries' urgent flags and the event set
-        self._events: set[str] = set()
+        self._events: dict[str, None] = {}  # in the order the events came: a new entry's arrival order
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._changed = threading.Condition()
@@ -206,7 +206,7 @@ class LiveBatch:
         if rel == "." or ignored(rel):
             return
         with self._lock:
-            self._events.add(rel)
+            self._events[rel] = None
         self._wake.set()
 
     # -- the judge thread -------------------------------------------------------------------------
@@ -311,7 +311,7 @@ class LiveBatch:
         """Look at the files events named (a frame just taken) first, then at the files not judged
         yet — at most one analysis of those per call, so a new frame never waits behind a backlog."""
         with self._lock:
-            events, self._events = self._events, set()
+            events, self._events = self._events, {}
         changed = False
         for rel in events:
             e = self.entries.get(rel)
